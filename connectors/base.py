@@ -1,0 +1,91 @@
+"""The contract between the reconcile engine and a system's connector.
+
+A connector has two roles, and every system package fills both the same way:
+
+* **source**: ``read`` streams canonical records (``reconciler.canonical``) page by page, from an
+  opaque cursor, so a pass never holds a whole system in memory and can resume after a crash;
+* **target**: it speaks in *target records*: flat dicts in the connector's own documented field
+  vocabulary (``<system>/models.py``). The default mapping (``<system>/mapping.py``) turns a
+  canonical record into one; ``lookup`` returns the actual record in the same vocabulary, so the
+  planner diffs like with like; ``create``/``update`` translate it to the wire.
+
+Per layering, the engine imports this protocol, never a client; clients live under each system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from reconciler.canonical import CanonicalRecord, Entity
+from reconciler.capabilities import Capabilities
+
+T = TypeVar("T")
+
+TargetRecord = dict[str, Any]
+"""A record in a target connector's own field vocabulary (see the system's ``models.py``)."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of records read from a source, and the cursor that resumes after it."""
+
+    records: Sequence[T]
+    cursor: str | None
+    """Opaque; stored by the state store after the page is processed. None: nothing to resume."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a target said after a write: its own id for the record, and any extra keys."""
+
+    key: str
+    target_id: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MasterDataCheck:
+    """A code a spec names (tax code, ledger account, payment condition...) and whether the
+    target knows it. ``exists`` is None when the target does not expose that master data."""
+
+    kind: str
+    code: str
+    exists: bool | None
+    detail: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """One connection to one system, in both roles."""
+
+    capabilities: Capabilities
+
+    def read(
+        self, entity: Entity, *, cursor: str | None = None, full: bool = False
+    ) -> AsyncIterator[Page[CanonicalRecord]]:
+        """Stream the entity's records changed since ``cursor`` (all of them when ``full``)."""
+        ...
+
+    async def lookup(self, entity: Entity, key: str) -> TargetRecord | None:
+        """The target's actual record for a natural key, or None when it does not exist."""
+        ...
+
+    async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
+        """Create the record in the target."""
+        ...
+
+    async def update(
+        self, entity: Entity, key: str, record: TargetRecord, *, fields: Sequence[str]
+    ) -> WriteResult:
+        """Update the named ``fields`` of an existing record (the others are left alone)."""
+        ...
+
+    async def check_master_data(self, kind: str, codes: Sequence[str]) -> list[MasterDataCheck]:
+        """Whether the target knows each code of a kind of master data."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection's HTTP client."""
+        ...

@@ -1,0 +1,152 @@
+"""Turning what a target said into koppel's error classes, once, for every system; and masking
+secrets so that no error message, log line or repr ever carries one.
+
+Each system's client supplies a ``Classifier``: it reads an unsuccessful response in the system's
+own error shape (AFAS ``externalMessage``/``profitLogReference``, e-conomic ``message``/``logId``,
+a SOAP fault...) and returns the error to raise. ``classify_status`` is the shared fallback by
+HTTP status. Bodies are truncated: a 2 MB HTML error page is no message.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+
+import httpx
+
+from reconciler.errors import (
+    AuthenticationError,
+    ConnectorError,
+    NotFoundError,
+    RateLimitedError,
+    RejectedError,
+    UnavailableError,
+)
+
+BODY_LIMIT = 500
+"""Characters of a response body kept in an error message."""
+
+MASK = "***"
+
+Classifier = Callable[[httpx.Response, str], ConnectorError | None]
+"""(response, operation) -> the error to raise, or None when the response is a success."""
+
+
+class SecretRegistry:
+    """The secret values this process knows, so they can be masked wherever text leaves it.
+
+    Values shorter than four characters are not registered: masking them would garble ordinary
+    text and they protect nothing.
+    """
+
+    def __init__(self) -> None:
+        self._values: set[str] = set()
+        self._lock = threading.Lock()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *values: str) -> None:
+        with self._lock:
+            for value in values:
+                if value and len(value) >= 4:
+                    self._values.add(value)
+            self._pattern = None
+
+    def mask(self, text: str) -> str:
+        """``text`` with every known secret value replaced by ``***``."""
+        pattern = self._pattern
+        if pattern is None:
+            with self._lock:
+                if not self._values:
+                    return text
+                # Longest first, so a secret that contains another is masked whole.
+                alternatives = sorted(self._values, key=len, reverse=True)
+                pattern = self._pattern = re.compile("|".join(map(re.escape, alternatives)))
+        return pattern.sub(MASK, text)
+
+
+SECRETS = SecretRegistry()
+"""The process-wide registry; clients register their credentials here when they are built."""
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that masks registered secrets in every record that passes it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = SECRETS.mask(message)
+        if masked != message:
+            record.msg = masked
+            record.args = None
+        return True
+
+
+def install_log_redaction(logger_names: Iterable[str] = ("httpx", "httpcore", "koppel")) -> None:
+    """Mask secrets in the loggers that can see URLs (MplusKASSA sends credentials in the query)."""
+    for name in logger_names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
+
+
+def body_excerpt(response: httpx.Response) -> str:
+    """The start of a response body, masked, on one line."""
+    try:
+        text = response.text
+    except (httpx.ResponseNotRead, UnicodeDecodeError):
+        return ""
+    text = " ".join(text.split())
+    if len(text) > BODY_LIMIT:
+        text = text[:BODY_LIMIT] + "…"
+    return SECRETS.mask(text)
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds form), if present and sane."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, min(seconds, 3600.0))
+
+
+def classify_status(
+    response: httpx.Response,
+    *,
+    system: str,
+    operation: str,
+    message: str | None = None,
+    reference: str | None = None,
+) -> ConnectorError | None:
+    """The shared status -> error mapping; ``message`` is the system's own text when parsed."""
+    status = response.status_code
+    if status < 400:
+        return None
+    reason = (
+        SECRETS.mask(message) if message else (body_excerpt(response) or response.reason_phrase)
+    )
+    where = {"system": system, "operation": operation}
+    if status in (401, 403):
+        return AuthenticationError(
+            reason,
+            **where,
+            status=status,
+            reference=reference,
+            hint="check the credential reference in the tenant's connection and the rights "
+            "granted to it in the target",
+        )
+    if status == 404:
+        return NotFoundError(reason, **where, status=status, reference=reference)
+    if status == 429:
+        return RateLimitedError(
+            reason, **where, status=status, reference=reference, delay=retry_after(response)
+        )
+    if status >= 500 or status in (408, 409, 423):
+        return UnavailableError(
+            reason, **where, status=status, reference=reference, delay=retry_after(response)
+        )
+    return RejectedError(reason, **where, status=status, reference=reference)

@@ -1,0 +1,186 @@
+"""The shared HTTP client of every connector: one pooled httpx client per connection, timeouts,
+bounded concurrency, retries with exponential backoff and full jitter, and secret redaction.
+
+Retry decisions are made on the ``Transient`` marker of the error a system's classifier returns,
+nothing else: a validation rejection is ``Permanent`` and never retried. Writes that are not
+idempotent are retried only when the request certainly did not reach the target (the connection
+could not be made, 429, 503); after a timeout or a dropped response the outcome is unknown, so the
+error is raised with ``maybe_applied=True`` and the caller resolves it by a natural-key look-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from connectors.errors import SECRETS, Classifier, install_log_redaction
+from reconciler.errors import ConnectorError, Transient, UnavailableError
+
+Observer = Callable[[str, str, int | None, float], None]
+"""(system, operation, status or None for a transport failure, seconds) -> None; for metrics."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a call is retried.
+
+    ``attempts`` counts the first try. The delay before retry n is a uniform draw from
+    [0, min(max_delay, base_delay * 2**n)] ("full jitter", which spreads a herd of clients best),
+    or the target's own Retry-After when it gave one and that is longer.
+    """
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+
+    def delay(self, attempt: int, *, hinted: float | None, rng: random.Random) -> float:
+        backoff = rng.uniform(0.0, min(self.max_delay, self.base_delay * (2**attempt)))
+        if hinted is not None:
+            return max(backoff, min(hinted, self.max_retry_after))
+        return backoff
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Runtime settings of one connection's HTTP client."""
+
+    timeout: float = 60.0
+    """Seconds for a whole read or write on the socket; AFAS itself allows calls up to 900 s."""
+    connect_timeout: float = 10.0
+    concurrency: int = 8
+    """Requests in flight at once on this connection (AFAS asks for at most ~5 parallel calls)."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class HttpClient:
+    """One connection's pooled async HTTP client.
+
+    ``send`` performs one logical call with retries and returns the successful response, or raises
+    the ``ConnectorError`` the system's classifier chose. Tests inject ``transport``; everything
+    else about the client is the same as in production.
+    """
+
+    def __init__(
+        self,
+        *,
+        system: str,
+        base_url: str,
+        classifier: Classifier,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        settings: ClientSettings | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        observer: Observer | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.system = system
+        self.settings = settings or ClientSettings()
+        SECRETS.add(*secrets)
+        install_log_redaction()
+        self._classifier = classifier
+        self._observer = observer
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter needs no cryptographic randomness
+        self._gate = asyncio.Semaphore(self.settings.concurrency)
+        timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
+        limits = httpx.Limits(
+            max_connections=self.settings.concurrency,
+            max_keepalive_connections=self.settings.concurrency,
+        )
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            params=dict(params or {}),
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return f"<HttpClient {self.system} {SECRETS.mask(str(self._client.base_url))}>"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> HttpClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        operation: str,
+        idempotent: bool | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send one request, retrying what may be retried; return the successful response.
+
+        ``idempotent`` defaults to True for GET/PUT/DELETE/HEAD and False for POST.
+        """
+        if idempotent is None:
+            idempotent = method.upper() != "POST"
+        policy = self.settings.retry
+        attempt = 0
+        while True:
+            error = await self._attempt(method, url, operation=operation, **kwargs)
+            if isinstance(error, httpx.Response):
+                return error
+            retryable = isinstance(error, Transient) and (idempotent or not error.maybe_applied)
+            attempt += 1
+            if not retryable or attempt >= policy.attempts:
+                raise error
+            hinted = error.delay if isinstance(error, UnavailableError) else None
+            await self._sleep(policy.delay(attempt, hinted=hinted, rng=self._rng))
+
+    async def _attempt(
+        self, method: str, url: str, *, operation: str, **kwargs: Any
+    ) -> httpx.Response | ConnectorError:
+        started = time.perf_counter()
+        async with self._gate:
+            try:
+                response = await self._client.request(method, url, **kwargs)
+            except httpx.HTTPError as exc:
+                self._observe(operation, None, started)
+                return self._transport_error(exc, operation=operation)
+        self._observe(operation, response.status_code, started)
+        error = self._classifier(response, operation)
+        if error is None:
+            return response
+        if isinstance(error, UnavailableError) and response.status_code not in (429, 503):
+            # The target answered with a server error: it may have done part of the work.
+            error.maybe_applied = True
+        return error
+
+    def _observe(self, operation: str, status: int | None, started: float) -> None:
+        if self._observer is not None:
+            self._observer(self.system, operation, status, time.perf_counter() - started)
+
+    def _transport_error(self, exc: httpx.HTTPError, *, operation: str) -> UnavailableError:
+        # Only a failure to connect proves the request never reached the target.
+        never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        kind = type(exc).__name__
+        error = UnavailableError(
+            f"{kind}: {SECRETS.mask(str(exc)) or 'no answer'}",
+            system=self.system,
+            operation=operation,
+            hint="the target did not answer; koppel retries with backoff",
+        )
+        error.maybe_applied = not never_sent
+        error.__cause__ = exc
+        return error

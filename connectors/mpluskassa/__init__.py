@@ -1,0 +1,5 @@
+"MplusKASSA (MplusQapi SOAP API)."
+
+from connectors.mpluskassa.capabilities import CAPABILITIES
+
+__all__ = ["CAPABILITIES"]

@@ -1,0 +1,51 @@
+"""System name -> connector package: capability tables now, connector factories as they land.
+
+Third parties plug in a system through the ``koppel.connectors`` entry-point group; an entry point
+names a module exposing ``CAPABILITIES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from functools import cache
+from importlib.metadata import entry_points
+from types import ModuleType
+
+from reconciler.capabilities import Capabilities
+
+BUILTIN: Mapping[str, str] = {
+    "afas-profit": "connectors.afas",
+    "mpluskassa": "connectors.mpluskassa",
+    "aspos": "connectors.aspos",
+    "twinfield": "connectors.twinfield",
+    "eaccounting": "connectors.eaccounting",
+    "e-conomic": "connectors.economic",
+    "visma-net": "connectors.vismanet",
+}
+"""The systems koppel ships, by the name specs use in ``connections.<name>.system``."""
+
+
+def _module(system: str) -> ModuleType:
+    if system in BUILTIN:
+        return importlib.import_module(BUILTIN[system])
+    for ep in entry_points(group="koppel.connectors"):
+        if ep.name == system:
+            module = ep.load()
+            if not isinstance(module, ModuleType):
+                raise TypeError(f"entry point {ep.value!r} must name a module")
+            return module
+    raise KeyError(system)
+
+
+@cache
+def capabilities() -> Mapping[str, Capabilities]:
+    """Every known system's capability table, by system name."""
+    names = set(BUILTIN) | {ep.name for ep in entry_points(group="koppel.connectors")}
+    tables: dict[str, Capabilities] = {}
+    for name in sorted(names):
+        table = _module(name).CAPABILITIES
+        if not isinstance(table, Capabilities):
+            raise TypeError(f"connector {name!r} exposes no Capabilities")
+        tables[name] = table
+    return tables

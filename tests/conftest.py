@@ -1,0 +1,1 @@
+"""Shared pytest configuration: fixtures live as plugins under tests/fixtures/."""

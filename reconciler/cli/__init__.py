@@ -1,0 +1,1 @@
+"""The command line: click only — parse, call one library function, render."""

@@ -1,0 +1,63 @@
+"""``koppel``: the command-line entry point and the commands' shared plumbing.
+
+Each command parses its options, calls one library function and renders the result. Errors from
+the library (``KoppelError``) are printed as one actionable line with their exit code; a
+traceback is a bug.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from importlib.metadata import version
+from typing import ParamSpec, TypeVar
+
+import click
+
+from reconciler.errors import KoppelError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn a ``KoppelError`` into one message on stderr and its exit code."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except KoppelError as exc:
+            click.echo(f"error: {exc.reason}", err=True)
+            if exc.hint:
+                click.echo(f"  hint: {exc.hint}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version("koppel"), prog_name="koppel")
+def cli() -> None:
+    """koppel: integration-as-code for retail ERP and point-of-sale systems.
+
+    Specs (YAML in git) declare tenants, flows, mappings and tables; koppel validates them and
+    reconciles the target systems to match.
+    """
+
+
+def _register() -> None:
+    from reconciler.cli import demo, schemas, validate
+
+    cli.add_command(validate.validate)
+    cli.add_command(schemas.schemas)
+    cli.add_command(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="koppel")

@@ -1,0 +1,1 @@
+"""The desired state, pure: spec models, loading with positions, two-layer validation, schemas."""

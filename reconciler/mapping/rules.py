@@ -115,7 +115,7 @@ def coerce(value: Any, kind: str) -> Any:
             return dt.date.fromisoformat(text_of(value)[:10]).isoformat()
     except (ValueError, InvalidOperation) as exc:
         raise MappingError(
-            f"{text_of(value)!r} cannot be read as {kind} ({exc or 'invalid'})",
+            f"{text_of(value)!r} cannot be read as {kind} ({str(exc) or 'invalid'})",
             hint="fix the source value, or the rule's `type` or `default`",
         ) from exc
     raise MappingError(f"unknown type {kind!r}")

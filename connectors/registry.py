@@ -12,6 +12,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 
+from reconciler.canonical import Entity
 from reconciler.capabilities import Capabilities
 
 BUILTIN: Mapping[str, str] = {
@@ -49,3 +50,17 @@ def capabilities() -> Mapping[str, Capabilities]:
             raise TypeError(f"connector {name!r} exposes no Capabilities")
         tables[name] = table
     return tables
+
+
+def default_mapping(system: str) -> Mapping[Entity, Mapping[str, str]]:
+    """The system's default mapping (target field -> JMESPath per entity) as a target.
+
+    A connector package ships it as ``DEFAULT_MAPPING`` in its ``mapping`` module; a system
+    without one maps nothing by default, so only the spec's own rules apply.
+    """
+    try:
+        module = importlib.import_module(f"{_module(system).__name__}.mapping")
+    except ModuleNotFoundError:
+        return {}
+    table = getattr(module, "DEFAULT_MAPPING", {})
+    return table if isinstance(table, Mapping) else {}

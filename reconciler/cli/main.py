@@ -48,11 +48,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import demo, schemas, validate
+    from reconciler.cli import demo, schemas, spectest, validate
 
     cli.add_command(validate.validate)
     cli.add_command(schemas.schemas)
     cli.add_command(demo.demo)
+    cli.add_command(spectest.spec_test)
 
 
 _register()

@@ -61,6 +61,8 @@ def test_pre_commit_hook_runs_validate() -> None:
 def test_example_specs_name_their_schema_for_editors() -> None:
     """Every example spec file names a schema that exists, for yaml-language-server."""
     for path in sorted((ROOT / "specs").rglob("*.yaml")):
+        if "tests" in path.relative_to(ROOT / "specs").parts:
+            continue  # spec-test fixtures are records, not spec documents
         first = path.read_text().splitlines()[0]
         match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
         assert match, path

@@ -56,6 +56,16 @@ class MasterDataCheck:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerLink:
+    """How a target ties an order to its customer: the field of the customer's target record
+    that holds its id, and the order field that takes that id. A connector exposes its own as
+    ``customer_link``; AFAS's is the default."""
+
+    id_field: str = "debtorId"
+    order_field: str = "debtorId"
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One connection to one system, in both roles."""

@@ -7,13 +7,19 @@ names a module exposing ``CAPABILITIES``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 
+from connectors.base import Connector
 from reconciler.canonical import Entity
 from reconciler.capabilities import Capabilities
+from reconciler.errors import ConnectorError
+from reconciler.spec.models.base import SecretRef
+
+SecretLookup = Callable[[SecretRef, str], str]
+"""(reference, whose secret) -> value."""
 
 BUILTIN: Mapping[str, str] = {
     "afas-profit": "connectors.afas",
@@ -64,3 +70,30 @@ def default_mapping(system: str) -> Mapping[Entity, Mapping[str, str]]:
         return {}
     table = getattr(module, "DEFAULT_MAPPING", {})
     return table if isinstance(table, Mapping) else {}
+
+
+def connect(connection: object, *, secret: SecretLookup) -> Connector:
+    """A connector for one tenant connection (a spec model of that system's connection).
+
+    ``secret(ref, what)`` resolves a secret reference; the connector package's ``connect``
+    function builds its client from the connection's settings and the resolved secrets.
+    """
+    system = str(getattr(connection, "system", ""))
+    try:
+        module = importlib.import_module(f"{_module(system).__name__}.connector")
+    except (KeyError, ModuleNotFoundError) as exc:
+        raise ConnectorError(
+            "no connector client is installed for this system yet",
+            system=system or "unknown",
+            operation="connect",
+            hint="the system's capability table exists, but koppel cannot talk to it yet",
+        ) from exc
+    factory = getattr(module, "connect", None)
+    if factory is None:
+        raise ConnectorError(
+            "the connector package has no connect()", system=system, operation="connect"
+        )
+    built = factory(connection, secret=secret)
+    if not isinstance(built, Connector):
+        raise TypeError(f"connectors.{system}.connect returned {type(built).__name__}")
+    return built

@@ -48,12 +48,16 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import demo, schemas, spectest, validate
+    from reconciler.cli import demo, passes, records, schemas, spectest, validate
 
     cli.add_command(validate.validate)
     cli.add_command(schemas.schemas)
     cli.add_command(demo.demo)
     cli.add_command(spectest.spec_test)
+    cli.add_command(passes.plan)
+    cli.add_command(passes.apply)
+    cli.add_command(records.activity)
+    cli.add_command(records.quarantine)
 
 
 _register()

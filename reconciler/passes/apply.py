@@ -1,0 +1,333 @@
+"""The second half of a pass: execute the spooled plan through the target connector.
+
+Every create is journalled before it is sent and resolved after, so a crash in between is
+settled on restart by looking the natural key up in the target (``recover``): never a
+duplicate. A write that failed in a way that may still have happened (timeout, dropped
+connection, 500 mid-write) is settled the same way, at once. Per-record failures are isolated:
+the record is marked failed (retried later with backoff, quarantined after N attempts) and the
+others go on. Pages are finished in order; the cursor moves past a page only when none of its
+records is left to retry.
+
+Orders are written in dependency order: the customer (created or updated, once per e-mail per
+pass even when several orders share it), then the order with the customer's id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from reconciler.canonical import Entity
+from reconciler.errors import ConnectorError, Transient, UnavailableError
+from reconciler.passes.context import FlowContext
+from reconciler.passes.spool import Planned, Spool
+from reconciler.plan.actions import Action, ActionKind, json_default
+from reconciler.state.rows import Action as Done
+from reconciler.state.rows import Outcome
+
+CUSTOMER_PREFIX = "customer:"
+
+
+@dataclass
+class Counts:
+    """What happened to the records of one pass; every record lands in exactly one bucket."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    held: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) of the records that failed this pass."""
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after = reason, retry_after
+
+
+@dataclass
+class Applier:
+    """Applies one pass's spool for one flow."""
+
+    ctx: FlowContext
+    run_id: int | None
+    plan_id: str | None
+    progress: Callable[[int], None] | None = None
+    counts: Counts = field(default_factory=Counts)
+    _customers: dict[str, str] = field(default_factory=dict)
+    _locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+
+    async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
+        gate = asyncio.Semaphore(self.ctx.concurrency)
+        for page, items in groupby(spool, key=lambda planned: planned.page):
+            batch = list(items)
+            results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+            page_held = any(results)
+            if not self.counts.held and not page_held and page < len(cursors):
+                self.ctx.store.set_cursor(self.ctx.tenant, self.ctx.flow, cursors[page])
+            self.counts.held = self.counts.held or page_held
+            if self.progress is not None:
+                self.progress(len(batch))
+        return self.counts
+
+    async def _guarded(self, gate: asyncio.Semaphore, planned: Planned) -> bool:
+        async with gate:
+            return await self._one(planned)
+
+    async def _one(self, planned: Planned) -> bool:
+        """Apply one planned record; True when it must be retried (the cursor holds)."""
+        action = planned.action
+        self.counts.read += 1
+        if action.kind is ActionKind.noop:
+            self.counts.unchanged += 1
+            if planned.settle:
+                self._settle(action, Done.noop)
+            return False
+        if action.kind is ActionKind.skip:
+            self.counts.skipped += 1
+            if planned.settle:
+                self._settle(action, Done.skip)
+                self._log(action, Done.skip, Outcome.ok, message=action.reason)
+            # A record waiting for its retry has a fingerprint but is not settled: hold.
+            return action.fingerprint is not None and not planned.settle
+        if action.kind is ActionKind.fail:
+            return self._fail(action, action.reason, None)
+        try:
+            if action.kind is ActionKind.create:
+                record = dict(action.record)
+                if planned.customer is not None:
+                    record[self.ctx.link.order_field] = await self._customer(planned.customer)
+                target_id = await self._create(
+                    self.ctx.entity, action.key, record, action.fingerprint or ""
+                )
+                self.counts.created += 1
+                self._applied(
+                    action,
+                    Done.create,
+                    target_id,
+                    diff={"created": record},
+                    message=planned.explanation or None,
+                )
+            else:
+                await self.ctx.target.update(
+                    self.ctx.entity, action.key, dict(action.record), fields=list(action.record)
+                )
+                self.counts.updated += 1
+                self._applied(
+                    action, Done.update, None, diff=_changes(action), message=action.reason
+                )
+        except _Failed as failed:
+            return self._fail(action, failed.reason, failed.retry_after)
+        return False
+
+    async def _customer(self, plan: Action) -> str:
+        """The customer's target id: created or updated first, once per e-mail per pass."""
+        email = plan.key
+        async with self._locks[email]:
+            if email in self._customers:
+                return self._customers[email]
+            link = self.ctx.link
+            if plan.kind is ActionKind.create:
+                target_id = await self._create(
+                    Entity.customers,
+                    CUSTOMER_PREFIX + email,
+                    dict(plan.record),
+                    plan.fingerprint or "",
+                )
+            else:
+                target_id = str(plan.record.get(link.id_field) or "")
+                if plan.kind is ActionKind.update:
+                    try:
+                        result = await self.ctx.target.update(
+                            Entity.customers, email, dict(plan.record), fields=list(plan.record)
+                        )
+                    except ConnectorError as exc:
+                        raise _Failed(f"updating customer {email}: {exc}", _delay(exc)) from exc
+                    target_id = result.target_id or target_id
+            if not target_id:
+                raise _Failed(f"the target gave no id for customer {email}", None)
+            self._customers[email] = target_id
+            return target_id
+
+    async def _create(
+        self, entity: Entity, key: str, record: dict[str, Any], fingerprint: str
+    ) -> str | None:
+        """Create with the intent journalled around it; settle an unknown outcome by look-up."""
+        store = self.ctx.store
+        natural = key.removeprefix(CUSTOMER_PREFIX)
+        intent = store.journal_intent(
+            self.ctx.tenant,
+            self.ctx.flow,
+            key,
+            action=Done.create,
+            idempotency_key=f"{key}\0{fingerprint}",
+            payload_fingerprint=fingerprint,
+        )
+        try:
+            result = await self.ctx.target.create(entity, record)
+        except ConnectorError as exc:
+            if exc.maybe_applied:
+                found = await self._settle_unknown(entity, natural)
+                if found is not None:
+                    store.journal_result(intent, outcome=Outcome.ok, target_id=found)
+                    return found
+            store.journal_result(intent, outcome=Outcome.failed)
+            raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
+        store.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
+        return result.target_id or result.key
+
+    async def _settle_unknown(self, entity: Entity, key: str) -> str | None:
+        """After a write with an unknown outcome: the target's id when it did happen."""
+        try:
+            found = await self.ctx.target.lookup(entity, key)
+        except ConnectorError:
+            return None
+        if found is None:
+            return None
+        return str(found.get(self.ctx.link.id_field) or key)
+
+    def _applied(
+        self,
+        action: Action,
+        done: Done,
+        target_id: str | None,
+        *,
+        diff: dict[str, Any],
+        message: str | None,
+    ) -> None:
+        self.ctx.store.record_applied(
+            self.ctx.tenant,
+            self.ctx.flow,
+            action.key,
+            fingerprint=action.fingerprint or "",
+            action=done,
+            target_id=target_id,
+            revision=self.ctx.revision,
+        )
+        self._log(action, done, Outcome.ok, diff=diff, message=message)
+
+    def _settle(self, action: Action, done: Done) -> None:
+        if action.fingerprint:
+            self.ctx.store.record_applied(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                fingerprint=action.fingerprint,
+                action=done,
+                revision=self.ctx.revision,
+            )
+
+    def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
+        self.counts.failed += 1
+        self.counts.failures.append((action.key, reason))
+        state = self.ctx.store.record_failed(
+            self.ctx.tenant,
+            self.ctx.flow,
+            action.key,
+            action=Done.fail,
+            reason=reason,
+            revision=self.ctx.revision,
+            retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
+        )
+        if state.quarantined:
+            self.counts.quarantined += 1
+        self._log(
+            action,
+            Done.fail,
+            Outcome.failed,
+            message=reason,
+            diff=_changes(action) if action.changes else None,
+        )
+        return not state.quarantined
+
+    def _log(
+        self,
+        action: Action,
+        done: Done,
+        outcome: Outcome,
+        *,
+        diff: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.ctx.store.log_activity(
+            self.ctx.tenant,
+            self.ctx.flow,
+            action.key,
+            action=done,
+            outcome=outcome,
+            run_id=self.run_id,
+            diff=_jsonable(diff),
+            revision=self.ctx.revision,
+            plan_id=self.plan_id,
+            message=message,
+        )
+
+
+def _delay(exc: ConnectorError) -> float | None:
+    if isinstance(exc, UnavailableError) and isinstance(exc, Transient):
+        return exc.delay
+    return None
+
+
+def _changes(action: Action) -> dict[str, Any]:
+    return {
+        "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in action.changes]
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    loaded: Any = json.loads(json.dumps(value, default=json_default))
+    return loaded
+
+
+async def recover(ctx: FlowContext) -> int:
+    """Settle the intents a crash left pending: look each key up in the target; found means the
+    write happened (recorded as applied), absent means it did not (retried by this pass)."""
+    settled = 0
+    for intent in ctx.store.pending_intents(ctx.tenant, ctx.flow):
+        customer = intent.key.startswith(CUSTOMER_PREFIX)
+        entity = Entity.customers if customer else ctx.entity
+        natural = intent.key.removeprefix(CUSTOMER_PREFIX)
+        found = await ctx.target.lookup(entity, natural)
+        if found is None:
+            ctx.store.journal_result(intent.id, outcome=Outcome.failed)
+            continue
+        target_id = str(found.get(ctx.link.id_field) or natural)
+        ctx.store.journal_result(intent.id, outcome=Outcome.ok, target_id=target_id)
+        if not customer:
+            ctx.store.record_applied(
+                ctx.tenant,
+                ctx.flow,
+                intent.key,
+                fingerprint=intent.payload_fingerprint,
+                action=Done.create,
+                target_id=target_id,
+                revision=ctx.revision,
+            )
+            ctx.store.log_activity(
+                ctx.tenant,
+                ctx.flow,
+                intent.key,
+                action=Done.create,
+                outcome=Outcome.ok,
+                revision=ctx.revision,
+                message="found in the target after an interrupted pass; "
+                "recorded, not written again",
+            )
+        settled += 1
+    return settled

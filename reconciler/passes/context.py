@@ -1,0 +1,36 @@
+"""What one pass of one flow needs: the compiled program, both connectors, the state store, the
+revision, and the knobs — gathered once, so the pass itself only streams records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from connectors.base import Connector, CustomerLink
+from reconciler.canonical import Entity
+from reconciler.flows.program import FlowProgram
+from reconciler.plan.normalise import FieldRules
+from reconciler.spec.models.flow import Safety
+from reconciler.state.store import StateStore
+
+
+@dataclass
+class FlowContext:
+    """One flow of one tenant, ready to pass."""
+
+    tenant: str
+    flow: str
+    program: FlowProgram
+    source: Connector
+    target: Connector
+    store: StateStore
+    safety: Safety = field(default_factory=Safety)
+    revision: str | None = None
+    rules: FieldRules = field(default_factory=FieldRules)
+    customer_rules: FieldRules = field(default_factory=FieldRules)
+    link: CustomerLink = field(default_factory=CustomerLink)
+    concurrency: int = 8
+    """Records written at once (the connection's HTTP client bounds requests as well)."""
+
+    @property
+    def entity(self) -> Entity:
+        return self.program.entity

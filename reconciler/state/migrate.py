@@ -10,6 +10,7 @@ know was migrated by a newer koppel: it is refused rather than used with the wro
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,9 +38,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+@functools.cache
+def _scripts() -> ScriptDirectory:
+    # Parsed once per process: the scripts ship with koppel and cannot change while it runs.
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
     """The newest schema revision this koppel knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = _scripts().get_current_head()
     assert head is not None, "the state store has at least one migration"
     return head
 
@@ -54,7 +61,8 @@ def migrate(engine: Engine, *, where: str) -> str:
 
     ``where`` is the masked URL, used in messages.
     """
-    script = ScriptDirectory.from_config(alembic_config())
+    script = _scripts()
+    head = head_revision()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
@@ -64,9 +72,10 @@ def migrate(engine: Engine, *, where: str) -> str:
             except CommandError as error:
                 raise StateError(
                     f"the state store at {where} is at schema revision {revision!r}, which this "
-                    f"koppel does not know (it knows up to {script.get_current_head()!r})",
+                    f"koppel does not know (it knows up to {head!r})",
                     hint="a newer koppel migrated this database; run that version, or point "
                     "this one at another database",
                 ) from error
-        command.upgrade(alembic_config(conn), "head")
-    return head_revision()
+        if current_revisions(conn) != (head,):
+            command.upgrade(alembic_config(conn), "head")
+    return head

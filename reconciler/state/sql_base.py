@@ -100,10 +100,15 @@ class SqlBase(StateStore, abc.ABC):
     @contextmanager
     def transaction(self, *, lease: Lease | None = None) -> Iterator[StateStore]:
         if self._conn is not None:
-            # Nested: join the outer unit of work, which commits or rolls back as a whole.
-            if lease is not None:
-                self._fence(self._conn, lease)
-            yield self
+            # Nested: a savepoint, so an inner block that raises undoes only its own writes
+            # (the in-memory store behaves the same); the outer transaction still commits last.
+            try:
+                with self._conn.begin_nested():
+                    if lease is not None:
+                        self._fence(self._conn, lease)
+                    yield self
+            except SQLAlchemyError as error:
+                raise self._failure(error) from error
             return
         with self._tx() as conn:
             bound = type(self)(

@@ -94,14 +94,19 @@ def pg_migrated_url() -> Iterator[str]:
     with _schema() as url:
         open_store(url).close()
         yield url
+        if url in _engines:
+            _engines.pop(url).dispose()
 
 
 def _empty_tables(url: str) -> None:
-    engine = sa.create_engine(url)
-    names = ", ".join(table.name for table in tables.metadata.sorted_tables)
+    # DELETE, not TRUNCATE: on a handful of rows it is several times faster.
+    engine = _engines.setdefault(url, sa.create_engine(url))
     with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY"))
-    engine.dispose()
+        for table in reversed(tables.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+_engines: dict[str, sa.Engine] = {}
 
 
 BACKENDS = [

@@ -66,6 +66,17 @@ class CustomerLink:
     order_field: str = "debtorId"
 
 
+DEFAULT_KEY_FIELDS: dict[str, str] = {
+    "customers": "email",
+    "products": "sku",
+    "stock": "sku",
+    "orders": "reference",
+}
+"""Per entity, the target-record field holding the natural key the target is searched by (an
+order is found by the reference koppel wrote, e.g. ``POS-1001``). A connector may expose its own
+as ``key_fields``."""
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One connection to one system, in both roles."""

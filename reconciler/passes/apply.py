@@ -111,7 +111,11 @@ class Applier:
                 if planned.customer is not None:
                     record[self.ctx.link.order_field] = await self._customer(planned.customer)
                 target_id = await self._create(
-                    self.ctx.entity, action.key, record, action.fingerprint or ""
+                    self.ctx.entity,
+                    action.key,
+                    record,
+                    action.fingerprint or "",
+                    natural=planned.target_key or action.key,
                 )
                 self.counts.created += 1
                 self._applied(
@@ -122,9 +126,16 @@ class Applier:
                     message=planned.explanation or None,
                 )
             else:
-                await self.ctx.target.update(
-                    self.ctx.entity, action.key, dict(action.record), fields=list(action.record)
-                )
+                try:
+                    await self.ctx.target.update(
+                        self.ctx.entity,
+                        planned.target_key or action.key,
+                        dict(action.record),
+                        fields=list(action.record),
+                    )
+                except ConnectorError as exc:
+                    reason = f"updating {self.ctx.entity.value} {action.key}: {exc}"
+                    raise _Failed(reason, _delay(exc)) from exc
                 self.counts.updated += 1
                 self._applied(
                     action, Done.update, None, diff=_changes(action), message=action.reason
@@ -146,6 +157,7 @@ class Applier:
                     CUSTOMER_PREFIX + email,
                     dict(plan.record),
                     plan.fingerprint or "",
+                    natural=email,
                 )
             else:
                 target_id = str(plan.record.get(link.id_field) or "")
@@ -163,17 +175,19 @@ class Applier:
             return target_id
 
     async def _create(
-        self, entity: Entity, key: str, record: dict[str, Any], fingerprint: str
+        self, entity: Entity, key: str, record: dict[str, Any], fingerprint: str, *, natural: str
     ) -> str | None:
-        """Create with the intent journalled around it; settle an unknown outcome by look-up."""
+        """Create with the intent journalled around it; settle an unknown outcome by look-up.
+
+        The intent's idempotency key is the natural key the target finds the record by (an
+        order's reference, a customer's e-mail), so a restart can look it up."""
         store = self.ctx.store
-        natural = key.removeprefix(CUSTOMER_PREFIX)
         intent = store.journal_intent(
             self.ctx.tenant,
             self.ctx.flow,
             key,
             action=Done.create,
-            idempotency_key=f"{key}\0{fingerprint}",
+            idempotency_key=natural,
             payload_fingerprint=fingerprint,
         )
         try:
@@ -302,7 +316,7 @@ async def recover(ctx: FlowContext) -> int:
     for intent in ctx.store.pending_intents(ctx.tenant, ctx.flow):
         customer = intent.key.startswith(CUSTOMER_PREFIX)
         entity = Entity.customers if customer else ctx.entity
-        natural = intent.key.removeprefix(CUSTOMER_PREFIX)
+        natural = intent.idempotency_key
         found = await ctx.target.lookup(entity, natural)
         if found is None:
             ctx.store.journal_result(intent.id, outcome=Outcome.failed)

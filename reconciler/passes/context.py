@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from connectors.base import Connector, CustomerLink
+from connectors.base import DEFAULT_KEY_FIELDS, Connector, CustomerLink
 from reconciler.canonical import Entity
 from reconciler.flows.program import FlowProgram
 from reconciler.plan.normalise import FieldRules
@@ -30,6 +30,12 @@ class FlowContext:
     link: CustomerLink = field(default_factory=CustomerLink)
     concurrency: int = 8
     """Records written at once (the connection's HTTP client bounds requests as well)."""
+    key_fields: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_KEY_FIELDS))
+
+    def target_key(self, entity: Entity, fields: dict[str, object], fallback: str) -> str:
+        """The key the target finds this record by: its key field's desired value."""
+        value = fields.get(self.key_fields.get(entity.value, ""))
+        return str(value) if value not in (None, "") else fallback
 
     @property
     def entity(self) -> Entity:

@@ -95,7 +95,8 @@ async def _plan_page(
             )
         else:
             to_look_up.append(i)
-    actuals = await _lookup_many(ctx, ctx.entity, [outcomes[i].key for i in to_look_up])
+    target_keys = {i: _target_key(ctx, outcomes[i]) for i in to_look_up}
+    actuals = await _lookup_many(ctx, ctx.entity, [target_keys[i] for i in to_look_up])
     seen.target_reads += len(to_look_up)
     for i, actual in zip(to_look_up, actuals, strict=True):
         outcome = outcomes[i]
@@ -104,6 +105,11 @@ async def _plan_page(
             ctx, outcome, actual, page, seen=seen, skus_known=skus_known
         )
     return [p for p in planned if p is not None]
+
+
+def _target_key(ctx: FlowContext, outcome: Desire | Dropped) -> str:
+    assert isinstance(outcome, Desire)
+    return ctx.target_key(ctx.entity, outcome.fields, outcome.key)
 
 
 def _waiting(state: RecordState | None, now: dt.datetime) -> str | None:

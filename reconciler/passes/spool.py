@@ -26,6 +26,9 @@ class Planned:
     explanation: str = ""
     """Why the debtor was chosen (orders), for the activity log."""
     skus: tuple[str, ...] = ()
+    target_key: str = ""
+    """The key the target finds the record by (an order's reference); the action's key is the
+    source's, which the state store uses."""
     settle: bool = False
     """Record the fingerprint as applied though nothing is written (the target already
     matches, or an existing order is skipped), so later passes need not look again."""
@@ -38,6 +41,7 @@ class Planned:
             "explanation": self.explanation,
             "skus": list(self.skus),
             "settle": self.settle,
+            "targetKey": self.target_key,
         }
 
     @classmethod
@@ -50,6 +54,7 @@ class Planned:
             explanation=str(data.get("explanation", "")),
             skus=tuple(data.get("skus", ())),
             settle=bool(data.get("settle", False)),
+            target_key=str(data.get("targetKey", "")),
         )
 
 

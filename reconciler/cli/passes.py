@@ -15,6 +15,7 @@ from rich.table import Table
 
 from reconciler.cli.common import load_valid_specs, parse_endpoints, pass_options
 from reconciler.cli.main import handle_errors
+from reconciler.flows.masterdata import named_codes
 from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context, select_flows
 from reconciler.plan.actions import ActionKind, json_default
@@ -55,6 +56,8 @@ def plan(
         console = Console(width=None if Console().is_terminal else 160)
         for report in reports:
             _print_plan(console, report)
+    if any(r.missing_master_data for r in reports):
+        sys.exit(1)
     changes = sum(r.changes + r.tally.fail for r in reports)
     if detailed_exitcode and changes:
         sys.exit(EXIT_CHANGES)
@@ -162,7 +165,8 @@ async def _passes(
                 if apply:
                     reports.append(await _apply_one(ctx, full=full, confirm=confirm))
                 else:
-                    reports.append(await plan_pass(ctx, full=full))
+                    codes = named_codes(specs, loaded)
+                    reports.append(await plan_pass(ctx, full=full, codes=codes))
         finally:
             await connections.aclose()
     return reports
@@ -216,6 +220,13 @@ def _print_plan(console: Console, report: PassReport) -> None:
             console.print(f"      debtor: {planned.explanation}", highlight=False)
     if report.stopped:
         console.print(f"[yellow]⏸ apply would stop before writing:[/yellow] {report.stopped}")
+    for check in report.master_data:
+        if check.exists is False:
+            console.print(
+                f"[red]✘ {check.kind} {check.code!r} is named in the specs but does "
+                f"not exist in the target[/red] {check.detail}",
+                highlight=False,
+            )
 
 
 def _report_json(report: PassReport) -> dict[str, Any]:
@@ -233,5 +244,9 @@ def _report_json(report: PassReport) -> dict[str, Any]:
             "fail": report.tally.fail,
         },
         "stopped": report.stopped,
+        "masterData": [
+            {"kind": c.kind, "code": c.code, "exists": c.exists, "detail": c.detail}
+            for c in report.master_data
+        ],
         "actions": [p.to_json() for p in report.planned],
     }

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from connectors.base import MasterDataCheck
 from reconciler.passes.apply import Applier, Counts, recover
 from reconciler.passes.context import FlowContext
 from reconciler.passes.observe import observe
@@ -43,6 +44,12 @@ class PassReport:
     target_reads: int = 0
     planned: list[Planned] = field(default_factory=list)
     """Plans only: the records that would change or fail (up to PLAN_LIMIT)."""
+    master_data: list[MasterDataCheck] = field(default_factory=list)
+    """Plans only: the codes the specs name, checked against the target's master data."""
+
+    @property
+    def missing_master_data(self) -> list[MasterDataCheck]:
+        return [check for check in self.master_data if check.exists is False]
 
     @property
     def changes(self) -> int:
@@ -50,9 +57,14 @@ class PassReport:
 
 
 async def plan_pass(
-    ctx: FlowContext, *, full: bool = False, now: dt.datetime | None = None
+    ctx: FlowContext,
+    *,
+    full: bool = False,
+    now: dt.datetime | None = None,
+    codes: Mapping[str, set[str]] | None = None,
 ) -> PassReport:
-    """Observe and plan, write nothing; the report lists what would change."""
+    """Observe and plan, write nothing; the report lists what would change. ``codes`` (kind ->
+    codes the specs name) are checked against the target's master data."""
     plan_id = uuid.uuid4().hex[:12]
     with Spool() as spool:
         seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool)
@@ -62,6 +74,8 @@ async def plan_pass(
         ctx.tenant, ctx.flow, plan_id, full, tally, planned=planned, target_reads=seen.target_reads
     )
     report.stopped = _stop_reason(ctx, tally, seen.desired, full=full)
+    for kind, names in sorted((codes or {}).items()):
+        report.master_data.extend(await ctx.target.check_master_data(kind, sorted(names)))
     return report
 
 

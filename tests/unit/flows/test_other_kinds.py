@@ -124,3 +124,16 @@ def test_stock_formulas(formula: str, expected: str) -> None:
     data = stock_data(level, StockSettings(formula=formula, managed=False))  # type: ignore[arg-type]
     assert data["quantity"] == expected
     assert data["managed"] is False
+
+
+def test_named_master_data_codes(example_specs: SpecSet) -> None:
+    """The codes an orders flow names are collected by kind for the plan's master-data check."""
+    from reconciler.flows.masterdata import named_codes
+
+    flow = next(f for f in example_specs.flows("bakkerij-jansen") if f.name == "pos-orders")
+    codes = named_codes(example_specs, flow)
+    assert codes["vatCode"] == {"0", "1", "2", "5", "6"}
+    assert codes["debtor"] == {"10000", "10001", "10002"}
+    assert codes["ledgerAccount"] == {"1300", "8000", "8010"}
+    assert codes["paymentCondition"] == {"0", "14"}
+    assert codes["administration"] == {"1"}

@@ -92,6 +92,10 @@ class AfasSandbox:
             routes=[Route("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT"])]
         )
 
+    def reset(self) -> None:
+        """Forget every write: a fresh store from the same seed (tests, ``/_sandbox/reset``)."""
+        self.store = ProfitStore(self.store.seed, clock=self.store.clock)
+
     async def dispatch(self, request: Request) -> Response:
         path = request.url.path.rstrip("/").lower()
         if not path.startswith(PREFIX) or len(request.url.query) + 1 > QUERY_LIMIT:
@@ -221,3 +225,8 @@ class SandboxApp(FaultInjector):
     def __init__(self, sandbox: AfasSandbox, plan: FaultPlan | None) -> None:
         super().__init__(sandbox.app, error_body=error_body, plan=plan)
         self.sandbox = sandbox
+
+    def reset(self) -> None:
+        """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
+        super().reset()
+        self.sandbox.reset()

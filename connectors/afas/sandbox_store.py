@@ -104,7 +104,9 @@ class ProfitStore:
         data: Mapping[str, Any]
         if seed is None:
             seed = DEFAULT_SEED
+        self.seed = seed
         data = json.loads(seed.read_text("utf-8")) if isinstance(seed, Path) else seed
+        self.clock = clock
         self._clock = clock or (lambda: dt.datetime.now(AMSTERDAM).replace(tzinfo=None))
         self._last = dt.datetime.min
         self.lock = threading.RLock()

@@ -192,7 +192,7 @@ class AfasConnector:
         if entity is Entity.stock:
             return await self._move_stock(record)
         order = dict(record)
-        if not order.get("debtorId"):
+        if not order.get("debtorId") and order.get("orderType") != "financialMutation":
             order["debtorId"] = await self._debtor_for(order)
         connector, body = translate.sales_body(order, self.write)
         keys = await self.client.insert(connector, body)

@@ -141,7 +141,8 @@ def test_unknown_filter_field_is_rejected_with_afas_message(afas: Afas) -> None:
     sleep = Recorder()
     with pytest.raises(RejectedError, match="Connector-veld 'Nope' niet gevonden") as caught:
         run(_with(afas.client(sleep=sleep), go))
-    assert caught.value.reference and len(caught.value.reference) == 32
+    assert caught.value.reference
+    assert len(caught.value.reference) == 32
     assert sleep.delays == []
 
 
@@ -257,7 +258,8 @@ def test_rate_limited_then_succeeds(afas: Afas) -> None:
     afas.app.fail_next(1, status=429)
     sleep = Recorder()
     run(_with(afas.client(sleep=sleep), lambda c: c.profit_version()))
-    assert sleep.delays and sleep.delays[0] >= 2
+    assert sleep.delays
+    assert sleep.delays[0] >= 2
 
 
 def test_rate_limited_error_when_it_persists(afas: Afas) -> None:

@@ -78,8 +78,11 @@ def test_incremental_order_read_follows_written_lines(afas: Afas) -> None:
     """After a full read, the cursor returns the order written later and no older ones."""
     pages = asyncio.run(_collect(connector(afas), Entity.orders))
     cursor = pages[-1].cursor
-    order = Order(number="WEB-3001", customer=Customer(email="piet@example.test"),
-                  lines=[OrderLine(sku="2101", quantity=Decimal(1), unit_price=Decimal(550))])  # fmt: skip
+    order = Order(
+        number="WEB-3001",
+        customer=Customer(email="piet@example.test"),
+        lines=[OrderLine(sku="2101", quantity=Decimal(1), unit_price=Decimal(550))],
+    )
 
     async def write() -> None:
         conn = connector(afas)
@@ -99,10 +102,14 @@ def test_incremental_order_read_follows_written_lines(afas: Afas) -> None:
 def test_customer_create_lookup_update_round_trip(afas: Afas) -> None:
     """A company customer becomes KnSalesRelationOrg; lookup finds it; update changes a field."""
     customer = Customer(
-        email="sales@newco.test", company_name="NewCo BV", first_name="Eva", last_name="Smit",
-        billing_address=Address(street="Kerkstraat", number="7", postal_code="1017GC",
-                                city="Amsterdam", country="BE"),
-    )  # fmt: skip
+        email="sales@newco.test",
+        company_name="NewCo BV",
+        first_name="Eva",
+        last_name="Smit",
+        billing_address=Address(
+            street="Kerkstraat", number="7", postal_code="1017GC", city="Amsterdam", country="BE"
+        ),
+    )
     record = apply_mapping(Entity.customers, customer)
 
     async def go() -> tuple[Any, Any, Any]:
@@ -147,8 +154,12 @@ def test_order_types_create_the_right_documents(afas: Afas) -> None:
         conn = connector(afas)
         out = []
         for n, kind in enumerate(["quotation", "invoice", "directInvoice"]):
-            record = {"orderType": kind, "reference": f"R-{n}", "debtorId": "10001",
-                      "lines": [{"sku": "1000", "quantity": Decimal(1), "unitPrice": Decimal(5)}]}  # fmt: skip
+            record = {
+                "orderType": kind,
+                "reference": f"R-{n}",
+                "debtorId": "10001",
+                "lines": [{"sku": "1000", "quantity": Decimal(1), "unitPrice": Decimal(5)}],
+            }
             await conn.create(Entity.orders, record)
             out.append(await conn.lookup(Entity.orders, f"R-{n}"))
         await conn.aclose()

@@ -379,6 +379,8 @@ def debtor_body(
     match strategy 0); on insert AFAS numbers a new one (strategy 6/7: always insert).
     """
     relation_fields = {
+        # The PUT schema wants the key among the fields; an insert chooses it by @DbId.
+        "DbId": record.get("debtorId") if update else None,
         "IsDb": True,
         "CuId": record.get("currency") or (None if update else settings.currency),
         "PaCd": record.get("paymentCondition"),

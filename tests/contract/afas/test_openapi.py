@@ -183,13 +183,21 @@ def test_client_bodies_match_the_spec(afas: Afas) -> None:
     }  # fmt: skip
 
 
+ARTICLE = {"FbItemArticle": {"Element": {"Fields": {"ItCd": "Z1", "Grp": "100", "BiUn": "STK"}}}}
+PERSON = {
+    "KnSalesRelationPer": {
+        "Element": {
+            "Fields": {"CuId": "EUR"},
+            "Objects": [{"KnPerson": {"Element": [{"Fields": {"LaNm": "Z"}}]}}],
+        }
+    }
+}
+
+
 @pytest.mark.parametrize(
     ("connector", "body", "key"),
-    [
-        ("FbItemArticle", {"FbItemArticle": {"Element": {"Fields": {"ItCd": "Z1", "Grp": "100", "BiUn": "STK"}}}}, "ItCd"),
-        ("KnSalesRelationPer", {"KnSalesRelationPer": {"Element": {"Fields": {"CuId": "EUR"}, "Objects": [{"KnPerson": {"Element": [{"Fields": {"LaNm": "Z"}}]}}]}}}, "DbId"),
-    ],
-)  # fmt: skip
+    [("FbItemArticle", ARTICLE, "ItCd"), ("KnSalesRelationPer", PERSON, "DbId")],
+)
 def test_sandbox_201_bodies_have_the_published_keys(
     afas: Afas, connector: str, body: dict[str, Any], key: str
 ) -> None:

@@ -129,9 +129,19 @@ def _writes(afas: Afas) -> list[httpx.Request]:
     transport = RecordingTransport()
     conn = AfasConnector(afas.client(transport=transport), today=lambda: dt.date(2024, 4, 1))
     line = {"sku": "1000", "quantity": Decimal(2), "unitPrice": Decimal("18.50"), "vatCode": "2"}
-    org = {"email": "a@org.test", "companyName": "Org BV", "firstName": "Ada", "lastName": "L",
-           "street": "Weg", "houseNumber": "3", "postalCode": "1234AB", "city": "Ede",
-           "country": "NL", "debtorLedgerAccount": "1300", "paymentCondition": "14"}  # fmt: skip
+    org = {
+        "email": "a@org.test",
+        "companyName": "Org BV",
+        "firstName": "Ada",
+        "lastName": "L",
+        "street": "Weg",
+        "houseNumber": "3",
+        "postalCode": "1234AB",
+        "city": "Ede",
+        "country": "NL",
+        "debtorLedgerAccount": "1300",
+        "paymentCondition": "14",
+    }
 
     async def go() -> None:
         await conn.create(Entity.customers, org)
@@ -141,12 +151,20 @@ def _writes(afas: Afas) -> list[httpx.Request]:
         for n, kind in enumerate(["order", "quotation", "invoice", "directInvoice"]):
             await conn.create(
                 Entity.orders,
-                {"orderType": kind, "reference": f"S{n}", "debtorId": "10001",
-                 "orderDate": dt.date(2024, 4, 1), "administration": 1, "lines": [line]},
-            )  # fmt: skip
+                {
+                    "orderType": kind,
+                    "reference": f"S{n}",
+                    "debtorId": "10001",
+                    "orderDate": dt.date(2024, 4, 1),
+                    "administration": 1,
+                    "lines": [line],
+                },
+            )
         await conn.update(Entity.orders, "S0", {"remark": "gift"}, fields=["remark"])
-        entries = [{"accountType": "2", "account": "10001", "debit": Decimal(10)},
-                   {"accountType": "1", "account": "8000", "credit": Decimal(10)}]  # fmt: skip
+        entries = [
+            {"accountType": "2", "account": "10001", "debit": Decimal(10)},
+            {"accountType": "1", "account": "8000", "credit": Decimal(10)},
+        ]
         await conn.create(
             Entity.orders,
             {"orderType": "financialMutation", "orderDate": "2024-04-01", "entries": entries},
@@ -176,11 +194,19 @@ def test_client_bodies_match_the_spec(afas: Afas) -> None:
         validate(json.loads(request.content), schema)
         seen.add(f"{connector}_{request.method}")
     assert seen == {
-        "KnSalesRelationOrg_POST", "KnSalesRelationOrg_PUT", "KnSalesRelationPer_POST",
-        "KnSalesRelationPer_PUT", "FbSales_POST", "FbSales_PUT", "FbSalesQuotation_POST",
-        "FbDirectInvoice_POST", "FiEntries_POST", "FbItemArticle_POST", "FbItemArticle_PUT",
+        "KnSalesRelationOrg_POST",
+        "KnSalesRelationOrg_PUT",
+        "KnSalesRelationPer_POST",
+        "KnSalesRelationPer_PUT",
+        "FbSales_POST",
+        "FbSales_PUT",
+        "FbSalesQuotation_POST",
+        "FbDirectInvoice_POST",
+        "FiEntries_POST",
+        "FbItemArticle_POST",
+        "FbItemArticle_PUT",
         "FbStockMutation_POST",
-    }  # fmt: skip
+    }
 
 
 ARTICLE = {"FbItemArticle": {"Element": {"Fields": {"ItCd": "Z1", "Grp": "100", "BiUn": "STK"}}}}

@@ -230,3 +230,24 @@ class SandboxApp(FaultInjector):
         """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
         super().reset()
         self.sandbox.reset()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m connectors.afas.sandbox --port 8080 [--seed FILE] [--token T]``."""
+    import argparse
+
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description="Run the AFAS Profit sandbox.")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--seed", type=Path, default=None, help="JSON seed (default: built in)")
+    parser.add_argument("--token", default="sandbox-token", help="the token data clients send")
+    parser.add_argument("--participant", default="12345")
+    args = parser.parse_args(argv)
+    app = create_app(seed=args.seed, token=args.token, participant=args.participant)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", lifespan="off")
+
+
+if __name__ == "__main__":
+    main()

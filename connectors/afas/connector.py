@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from connectors.afas import translate
+from connectors.afas import bodies, translate
 from connectors.afas.capabilities import CAPABILITIES
 from connectors.afas.client import SYSTEM, AfasClient
 from connectors.afas.models import Condition, Filter, Operator, WriteSettings
@@ -181,12 +181,12 @@ class AfasConnector:
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         if entity is Entity.customers:
-            connector, body = translate.debtor_body(record, self.write, today=self._today())
+            connector, body = bodies.debtor_body(record, self.write, today=self._today())
             keys = await self.client.insert(connector, body)
             return WriteResult(str(record.get("email", "")), keys.get("DbId"), _extra(keys))
         if entity is Entity.products:
             keys = await self.client.insert(
-                "FbItemArticle", translate.article_body(record, self.write)
+                "FbItemArticle", bodies.article_body(record, self.write)
             )
             return WriteResult(str(record["sku"]), keys.get("ItCd", str(record["sku"])))
         if entity is Entity.stock:
@@ -194,7 +194,7 @@ class AfasConnector:
         order = dict(record)
         if not order.get("debtorId") and order.get("orderType") != "financialMutation":
             order["debtorId"] = await self._debtor_for(order)
-        connector, body = translate.sales_body(order, self.write)
+        connector, body = bodies.sales_body(order, self.write)
         keys = await self.client.insert(connector, body)
         target_id = keys.get("OrNu") or keys.get("EnNo")
         return WriteResult(str(record.get("reference", "")), target_id, _extra(keys))
@@ -217,13 +217,13 @@ class AfasConnector:
                 "relationCode": actual.get("relationCode"),
                 "companyName": record.get("companyName"),
             }
-            connector, body = translate.debtor_body(
+            connector, body = bodies.debtor_body(
                 wanted, self.write, today=self._today(), update=True
             )
             keys = await self.client.update(connector, body)
             return WriteResult(key, keys.get("DbId", actual["debtorId"]), _extra(keys))
         if entity is Entity.products:
-            body = translate.article_body({**changed, "sku": key}, self.write, update=True)
+            body = bodies.article_body({**changed, "sku": key}, self.write, update=True)
             keys = await self.client.update("FbItemArticle", body)
             return WriteResult(key, keys.get("ItCd", key))
         if "lines" in changed:
@@ -235,7 +235,7 @@ class AfasConnector:
             )
         order_type = actual.get("orderType") or record.get("orderType")
         wanted = {**changed, "orderNumber": actual["orderNumber"], "orderType": order_type}
-        connector, body = translate.sales_body(wanted, self.write)
+        connector, body = bodies.sales_body(wanted, self.write)
         keys = await self.client.update(connector, body)
         return WriteResult(key, keys.get("OrNu", actual["orderNumber"]), _extra(keys))
 
@@ -258,7 +258,7 @@ class AfasConnector:
         current = actual.get("quantity", Decimal(0)) if actual else Decimal(0)
         delta = Decimal(str(record.get("quantity", 0))) - current
         if delta:
-            body = translate.stock_mutation_body(
+            body = bodies.stock_mutation_body(
                 sku,
                 delta,
                 self.write,

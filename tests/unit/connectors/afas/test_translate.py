@@ -9,6 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from connectors.afas.bodies import debtor_body, sales_body
 from connectors.afas.client import classify, filter_params, filter_value
 from connectors.afas.mapping import apply_mapping
 from connectors.afas.models import (
@@ -20,13 +21,7 @@ from connectors.afas.models import (
     to_afas_country,
     to_iso_country,
 )
-from connectors.afas.translate import (
-    AMSTERDAM,
-    debtor_body,
-    parse_datetime,
-    sales_body,
-    split_address,
-)
+from connectors.afas.translate import AMSTERDAM, parse_datetime, split_address
 from reconciler.canonical import Address, Customer, Entity, LineKind, Order, OrderLine, Product
 from reconciler.errors import (
     AuthenticationError,

@@ -25,7 +25,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.afas.sandbox_store import COLUMNS, DEFAULT_SEED, AfasError, ProfitStore, query
+from connectors.afas.sandbox_query import query
+from connectors.afas.sandbox_store import COLUMNS, DEFAULT_SEED, AfasError, ProfitStore
 from connectors.afas.sandbox_updates import HANDLERS, apply
 from connectors.sandbox import FaultInjector, FaultPlan
 

@@ -5,8 +5,8 @@ UpdateConnectors write them (AFAS field codes), and renders each standard GetCon
 with its published columns, so what a client writes is what it reads back. Query semantics
 follow AFAS's documentation: ``skip``/``take`` (default 100, ``-1/-1`` = all), ``orderbyfieldids``
 with ``-`` for descending, the three filter lists with ``,`` = AND and ``;`` = OR, operator codes
-1-15, no ``Z`` in date filter values, unknown columns -> "Connector-veld '…' niet gevonden".
-The UpdateConnector side lives in ``sandbox_updates.py``.
+1-15, no ``Z`` in date filter values, unknown columns -> "Connector-veld '…' niet gevonden"
+(``sandbox_query.py``). The UpdateConnector side lives in ``sandbox_updates.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,8 @@ from zoneinfo import ZoneInfo
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 DEFAULT_SEED = Path(__file__).with_name("sandbox_seed.json")
 
-S, N, INT, B, D = "string", "decimal", "int", "boolean", "date"
+STRING, DECIMAL, INTEGER, BOOLEAN, DATE = "string", "decimal", "int", "boolean", "date"
+S, N, INT, B, D = STRING, DECIMAL, INTEGER, BOOLEAN, DATE  # short names for the table below
 COLUMNS: Mapping[str, list[tuple[str, str]]] = {
     "Profit_Debtor": [
         ("DebtorId", S), ("DebtorName", S), ("BcCo", S), ("SearchName", S), ("AdressLine1", S),
@@ -297,129 +298,3 @@ def _num(value: object) -> int | float:
 
 def _line_total(line: Mapping[str, Any]) -> Decimal:
     return Decimal(str(line.get("QuUn", 0))) * Decimal(str(line.get("Upri", 0)))
-
-
-# -- queries ---------------------------------------------------------------------------------
-
-
-def query(store: ProfitStore, connector: str, params: Mapping[str, str]) -> dict[str, Any]:
-    """Answer ``GET /connectors/{connector}`` the way Profit does."""
-    rows = store.rows(connector)
-    types = dict(COLUMNS[connector])
-    groups = _filters(params, types)
-    if groups:
-        rows = [row for row in rows if any(all(c(row) for c in group) for group in groups)]
-    order = [f for f in params.get("orderbyfieldids", "").split(",") if f.strip()]
-    for field in reversed(order):
-        name, descending = (field[1:], True) if field.startswith("-") else (field, False)
-        _known(name, types)
-        rows.sort(key=_sorter(name), reverse=descending)
-    try:
-        skip = int(params.get("skip", "0"))
-        take = int(params.get("take", "100"))
-    except ValueError as exc:
-        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999) from exc
-    if (skip, take) == (-1, -1):
-        return {"skip": -1, "take": -1, "rows": rows}
-    if skip < 0 or take < 0:
-        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
-    # Profit answers take=0 with one row (observed behaviour, kept on purpose).
-    return {"skip": skip, "take": take, "rows": rows[skip : skip + max(take, 1)]}
-
-
-def _known(name: str, types: Mapping[str, str]) -> str:
-    if name not in types:
-        raise AfasError(f"Connector-veld '{name}' niet gevonden")
-    return types[name]
-
-
-def _sorter(name: str) -> Callable[[Mapping[str, Any]], tuple[int, Any]]:
-    return lambda row: _sort_key(row.get(name))
-
-
-def _sort_key(value: object) -> tuple[int, Any]:
-    if value is None:
-        return (0, "")
-    if isinstance(value, bool | int | float):
-        return (1, float(value))
-    return (2, str(value).casefold())
-
-
-Condition = Callable[[Mapping[str, Any]], bool]
-
-
-def _filters(params: Mapping[str, str], types: Mapping[str, str]) -> list[list[Condition]]:
-    names = params.get("filterfieldids")
-    if not names:
-        return []
-    values = params.get("filtervalues", "")
-    operators = params.get("operatortypes", "")
-    name_groups = [g.split(",") for g in names.split(";")]
-    value_groups = [g.split(",") for g in values.split(";")]
-    op_groups = [g.split(",") for g in operators.split(";")]
-    shapes = [[len(g) for g in x] for x in (name_groups, value_groups, op_groups)]
-    if not shapes[0] == shapes[1] == shapes[2]:
-        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
-    groups: list[list[Condition]] = []
-    for ng, vg, og in zip(name_groups, value_groups, op_groups, strict=True):
-        group = []
-        for name, value, op in zip(ng, vg, og, strict=True):
-            kind = _known(name, types)
-            if kind == D and value.upper().endswith("Z"):
-                raise AfasError(f"De waarde '{value}' is geen geldige datum.")
-            group.append(_condition(name, kind, value.strip('"'), op))
-        groups.append(group)
-    return groups
-
-
-def _condition(name: str, kind: str, value: str, op: str) -> Condition:
-    target = _typed(kind, value)
-
-    def check(row: Mapping[str, Any]) -> bool:
-        actual = row.get(name)
-        if op == "8":
-            return actual is None or actual == ""
-        if op == "9":
-            return not (actual is None or actual == "")
-        if op == "15":
-            return any(value.casefold() in str(v).casefold() for v in row.values() if v)
-        if actual is None:
-            return op in ("7", "11", "12", "14")
-        left = _typed(kind, str(actual).rstrip("Z") if kind == D else actual)
-        text, needle = str(actual).casefold(), value.casefold()
-        checks: dict[str, Callable[[], bool]] = {
-            "1": lambda: left == target,
-            "2": lambda: left >= target,
-            "3": lambda: left <= target,
-            "4": lambda: left > target,
-            "5": lambda: left < target,
-            "6": lambda: needle in text,
-            "7": lambda: left != target,
-            "10": lambda: text.startswith(needle),
-            "11": lambda: needle not in text,
-            "12": lambda: not text.startswith(needle),
-            "13": lambda: text.endswith(needle),
-            "14": lambda: not text.endswith(needle),
-        }
-        if op not in checks:
-            raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
-        try:
-            return bool(checks[op]())
-        except TypeError:
-            return False
-
-    return check
-
-
-def _typed(kind: str, value: object) -> Any:
-    try:
-        if kind in (N, INT):
-            return Decimal(str(value))
-        if kind == B:
-            return str(value).lower() in ("1", "true")
-        if kind == D:
-            text = str(value)
-            return dt.datetime.fromisoformat(text if "T" in text else text + "T00:00:00")
-    except (InvalidOperation, ValueError) as exc:
-        raise AfasError(f"De waarde '{value}' is ongeldig voor dit veld.") from exc
-    return str(value).casefold()

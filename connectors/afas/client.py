@@ -45,6 +45,9 @@ TRANSIENT_MESSAGES = (
 )
 """Lower-case fragments of 500 messages AFAS documents as worth retrying."""
 
+DEFAULT_SETTINGS = ClientSettings(concurrency=5)
+"""AFAS asks integrations for at most five simultaneous calls (get-connector.md)."""
+
 QUERY_LIMIT = 2049
 """AFAS answers 404 when the query string (from ``?``) is longer than this."""
 
@@ -169,7 +172,7 @@ class AfasClient:
             headers=headers,
             # Both the raw token and its header form must never leave the process unmasked.
             secrets=(token.strip(), header.split(" ", 1)[1]),
-            settings=settings,
+            settings=settings or DEFAULT_SETTINGS,
             transport=transport,
             observer=observer,
             **extra,

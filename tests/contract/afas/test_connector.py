@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from connectors.afas.connector import AfasConnector
@@ -16,7 +17,7 @@ from connectors.afas.models import ConnectorOverride, GetConnectorSettings
 from connectors.base import Connector
 from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, Product, StockLevel
 from reconciler.errors import RejectedError
-from tests.contract.afas.conftest import Afas
+from tests.contract.afas.conftest import Afas, Recorder
 
 
 def connector(afas: Afas, **kwargs: Any) -> AfasConnector:
@@ -283,3 +284,30 @@ def test_overridden_connector_and_columns(afas: Afas) -> None:
     missing = GetConnectorSettings(debtors=ConnectorOverride(id="Custom_Debtors"))
     with pytest.raises(Exception, match="GetConnector niet ondersteund"):
         asyncio.run(_collect(connector(afas, get_settings=missing), Entity.customers))
+
+
+def test_read_survives_injected_unavailability(afas: Afas) -> None:
+    """A paged read retries through 503s and a dropped connection and still returns every row."""
+    sleep = Recorder()
+    afas.app.fail_next(2, status=503)
+    afas.app.drop_next(1)
+    pages = asyncio.run(_collect(connector(afas, sleep=sleep), Entity.products))
+    assert sorted(p.sku for page in pages for p in page.records) == sorted(afas.store.articles)
+    assert len(sleep.delays) == 3
+
+
+def test_sandbox_admin_reset_forgets_writes(afas: Afas) -> None:
+    """POST /_sandbox/reset clears injected faults and every write since the seed."""
+
+    async def write() -> None:
+        conn = connector(afas)
+        try:
+            await conn.create(Entity.products, {"sku": "TMP-1", "description": "Tijdelijk"})
+        finally:
+            await conn.aclose()
+
+    asyncio.run(write())
+    assert "TMP-1" in afas.store.articles
+    base = afas.url.rsplit("/", 1)[0]
+    assert httpx.post(f"{base}/_sandbox/reset").json() == {"ok": True}
+    assert "TMP-1" not in afas.store.articles

@@ -245,6 +245,8 @@ class AfasConnector:
             row = await self.client.debtor_by_email(str(email))
             if row is not None:
                 return str(row[self.client.get_settings.columns("debtors")["debtorId"]])
+        if self.write.default_debtor:
+            return self.write.default_debtor
         raise RejectedError(
             f"order {order.get('reference')!r} names no AFAS debtor and none has e-mail {email!r}",
             system=SYSTEM,

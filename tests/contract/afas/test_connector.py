@@ -13,7 +13,7 @@ import pytest
 
 from connectors.afas.connector import AfasConnector
 from connectors.afas.mapping import apply_mapping
-from connectors.afas.models import ConnectorOverride, GetConnectorSettings
+from connectors.afas.models import ConnectorOverride, GetConnectorSettings, WriteSettings
 from connectors.base import Connector
 from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, Product, StockLevel
 from reconciler.errors import RejectedError
@@ -240,6 +240,21 @@ def test_order_for_unknown_customer_is_rejected(afas: Afas) -> None:
 
     with pytest.raises(RejectedError, match="no AFAS debtor"):
         asyncio.run(go())
+
+
+def test_order_without_debtor_uses_the_default_debtor(afas: Afas) -> None:
+    """With WriteSettings.default_debtor, a walk-in sale is booked on that debtor."""
+    order = Order(number="POS-7", lines=[OrderLine(sku="1000", quantity=Decimal(1))])
+
+    async def go() -> Any:
+        conn = AfasConnector(afas.client(), write=WriteSettings(default_debtor="10003"))
+        try:
+            await conn.create(Entity.orders, apply_mapping(Entity.orders, order))
+            return await conn.lookup(Entity.orders, "POS-7")
+        finally:
+            await conn.aclose()
+
+    assert asyncio.run(go())["debtorId"] == "10003"
 
 
 def test_master_data_checks(afas: Afas) -> None:

@@ -23,7 +23,7 @@ from connectors.afas.capabilities import CAPABILITIES
 from connectors.afas.client import SYSTEM, AfasClient
 from connectors.afas.models import Condition, Filter, Operator, WriteSettings
 from connectors.base import MasterDataCheck, Page, TargetRecord, WriteResult
-from reconciler.canonical import CanonicalRecord, Entity
+from reconciler.canonical import CanonicalRecord, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
 
 ROLES = {
@@ -109,20 +109,27 @@ class AfasConnector:
                 numbers = sorted({str(r[line["orderNumber"]]) for r in rows} - seen)
                 seen.update(numbers)
                 headers = await self._by_numbers("orders", head["orderNumber"], numbers)
-                yield Page(await self._orders(headers, latest), _cursor(latest))
+                yield Page(await self._orders(headers), _cursor(latest))
             return
+        # A full read goes by order number, not by date: resuming from the latest date seen
+        # halfway would skip older orders with higher numbers. So every page but the last
+        # carries no cursor (resume = read again), and the last one carries the latest date.
+        pending: list[CanonicalRecord] | None = None
         async for headers in self.client.iter_pages(
             settings.connector_id("orders"),
             order_by=[head["orderNumber"]],
             page_size=self.page_size,
         ):
-            orders = await self._orders(headers, None)
-            for order in orders:
-                if order.modified_at is not None:
+            if pending is not None:
+                yield Page(pending, None)
+            pending = await self._orders(headers)
+            for order in pending:
+                if isinstance(order, Order) and order.modified_at is not None:
                     latest = _latest(latest, [translate.afas_datetime(order.modified_at)])
-            yield Page(orders, _cursor(latest))
+        if pending is not None:
+            yield Page(pending, _cursor(latest))
 
-    async def _orders(self, headers: list[dict[str, Any]], _: str | None) -> list[CanonicalRecord]:
+    async def _orders(self, headers: list[dict[str, Any]]) -> list[CanonicalRecord]:
         settings = self.client.get_settings
         head, line = settings.columns("orders"), settings.columns("order_lines")
         numbers = [str(h[head["orderNumber"]]) for h in headers]

@@ -72,6 +72,10 @@ def test_reads_orders_with_lines(afas: Afas) -> None:
     first = orders[0]
     assert (first.number, first.reference) == ("60000001", "WEB-1001")
     assert [line.sku for line in first.lines] == ["1006", "D012"]
+    pages = asyncio.run(_collect(AfasConnector(afas.client(), page_size=1), Entity.orders))
+    assert len(pages) == 2
+    assert pages[0].cursor is None, "a full read by number cannot resume from a date halfway"
+    assert json.loads(pages[-1].cursor)["since"] == "2024-03-02T12:00:00"
     assert first.lines[0].unit_price == Decimal("261.72")
 
 

@@ -38,7 +38,7 @@ PAGE = 100
 READS = 3 * ARTICLES // PAGE
 """Page requests per round: every page three times, so a round lasts long enough to measure."""
 WRITES = 300
-ROUNDS = 5
+ROUNDS = 7
 CONCURRENCY = (1, 8, 32)
 RESULTS = Path(__file__).with_name("results") / "afas_client.json"
 _codes = count()

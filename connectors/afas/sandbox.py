@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from connectors.afas.sandbox_query import query
 from connectors.afas.sandbox_store import COLUMNS, DEFAULT_SEED, AfasError, ProfitStore
-from connectors.afas.sandbox_updates import HANDLERS, apply
+from connectors.afas.sandbox_updates import HANDLERS, MANDATORY, apply
 from connectors.sandbox import FaultInjector, FaultPlan
 
 PREFIX = "/profitrestservices"
@@ -192,8 +192,34 @@ class AfasSandbox:
         }
 
     def _meta_update(self, connector: str) -> dict[str, Any]:
-        return {"name": connector, "id": connector, "description": connector, "fields": [],
-                "objects": []}  # fmt: skip
+        """The fields the sandbox requires, in Profit's metainfo/update shape."""
+        fields, objects = MANDATORY.get(connector, ((), {}))
+        return {
+            "name": connector,
+            "id": connector,
+            "description": connector,
+            "fields": [_meta_field(f) for f in fields],
+            "objects": [
+                {"name": name, "fields": [_meta_field(f) for f in sub], "objects": []}
+                for name, sub in objects.items()
+            ],
+        }
+
+
+def _meta_field(field_id: str) -> dict[str, Any]:
+    return {
+        "fieldId": field_id,
+        "primaryKey": False,
+        "dataType": "string",
+        "label": field_id,
+        "mandatory": True,
+        "length": 0,
+        "decimals": 0,
+        "decimalFieldId": "",
+        "notzero": False,
+        "controlType": 1,
+        "values": [],
+    }
 
 
 def create_app(

@@ -260,6 +260,20 @@ def fi_entries(store: ProfitStore, body: Body, update: bool) -> dict[str, Any]:
     return {"FiEntries": {"EnNo": number, "UnId": unit, "InID": invoice}}
 
 
+_LINE = ("VaIt", "ItCd", "BiUn", "QuUn")
+MANDATORY: Mapping[str, tuple[tuple[str, ...], Mapping[str, tuple[str, ...]]]] = {
+    "KnSalesRelationOrg": (("CuId",), {"KnOrganisation": ("Nm",), "KnBasicAddressAdr": ("CoId",)}),
+    "KnSalesRelationPer": (("CuId",), {"KnPerson": (), "KnBasicAddressAdr": ("CoId",)}),
+    "FbSales": (("DbId",), {"FbSalesLines": _LINE}),
+    "FbSalesQuotation": (("DbId",), {"FbSalesQuotationLines": _LINE}),
+    "FbDirectInvoice": (("DbId",), {"FbDirectInvoiceLines": _LINE}),
+    "FbItemArticle": (("ItCd", "Grp", "BiUn"), {}),
+    "FbStockMutation": (("VaOt", "ReId", "VaIt", "ItCd", "War", "Loc", "BiUn", "QuUn", "Qu"), {}),
+    "FiEntries": (("Year", "Peri", "JoCo"), {"FiEntries": ("VaAs", "AcNr", "EnDa", "BpDa")}),
+}
+"""Per UpdateConnector: the mandatory fields the handlers enforce, and per sub-object; what
+``/metainfo/update/{id}`` reports."""
+
 HANDLERS: Mapping[str, tuple[str, Handler]] = {
     "knsalesrelationorg": ("KnSalesRelationOrg", sales_relation("KnSalesRelationOrg")),
     "knsalesrelationper": ("KnSalesRelationPer", sales_relation("KnSalesRelationPer")),

@@ -324,3 +324,12 @@ def test_token_never_logged(afas: Afas, caplog: pytest.LogCaptureFixture) -> Non
     header_value = token_header(TOKEN).split(" ", 1)[1]
     assert caplog.records
     assert all(TOKEN not in text and header_value not in text for text in texts)
+
+
+def test_metainfo_update_lists_mandatory_fields(afas: Afas) -> None:
+    """/metainfo/update/{id} names the fields the environment requires, per sub-object."""
+    meta = run(_with(afas.client(), lambda c: c.metainfo_update("FbSales")))
+    assert [f["fieldId"] for f in meta["fields"]] == ["DbId"]
+    lines = meta["objects"][0]
+    assert lines["name"] == "FbSalesLines"
+    assert {f["fieldId"] for f in lines["fields"]} == {"VaIt", "ItCd", "BiUn", "QuUn"}

@@ -330,3 +330,18 @@ def test_sandbox_admin_reset_forgets_writes(afas: Afas) -> None:
     base = afas.url.rsplit("/", 1)[0]
     assert httpx.post(f"{base}/_sandbox/reset").json() == {"ok": True}
     assert "TMP-1" not in afas.store.articles
+
+
+def test_factory_builds_a_working_connector(afas: Afas) -> None:
+    """create_connector wires client and connector from connection settings."""
+    from connectors.afas import create_connector
+    from tests.contract.afas.conftest import TOKEN
+
+    async def go() -> Any:
+        conn = create_connector(token=TOKEN, endpoint=afas.url)
+        try:
+            return await conn.lookup(Entity.products, "1006")
+        finally:
+            await conn.aclose()
+
+    assert asyncio.run(go())["description"] == "Server behuizing 3 units"

@@ -31,6 +31,12 @@ from connectors.afas.sandbox_updates import HANDLERS, MANDATORY, apply
 from connectors.sandbox import FaultInjector, FaultPlan
 
 PREFIX = "/profitrestservices"
+SUB_OBJECTS = {
+    "fbsales": ("fbsaleslines",),
+    "fbsalesquotation": ("fbsalesquotationlines",),
+    "fbdirectinvoice": ("fbdirectinvoicelines",),
+}
+"""Sub-object URLs that add lines to an existing sales document."""
 QUERY_LIMIT = 2049
 _DATA = re.compile(r"<data>(.*?)</data>", re.DOTALL)
 
@@ -109,10 +115,21 @@ class AfasSandbox:
         try:
             if request.method == "GET":
                 return self._get(route, parts, request.query_params)
-            if route[:1] == ["connectors"] and len(parts) == 2:
-                return await self._write(parts[1], request)
+            return await self._post_or_put(route, parts, request)
         except AfasError as error:
             return JSONResponse(error.body(), status_code=error.status)
+
+    async def _post_or_put(self, route: list[str], parts: list[str], request: Request) -> Response:
+        if route[:1] == ["connectors"] and len(parts) == 2:
+            return await self._write(parts[1], request, update=request.method == "PUT")
+        if (
+            route[:1] == ["connectors"]
+            and len(parts) == 3
+            and request.method == "POST"
+            and route[2] in SUB_OBJECTS.get(route[1], ())
+        ):
+            # POST to a sub-object URL: the header (by its key) gets the body's new lines.
+            return await self._write(parts[1], request, update=True)
         return Response(status_code=404)
 
     def _get(self, route: list[str], parts: list[str], params: Mapping[str, str]) -> Response:
@@ -128,13 +145,13 @@ class AfasSandbox:
             return JSONResponse(query(self.store, self._allowed_get(parts[1]), params))
         return Response(status_code=404)
 
-    async def _write(self, connector: str, request: Request) -> Response:
+    async def _write(self, connector: str, request: Request, *, update: bool) -> Response:
         name = self._allowed_update(connector)
         try:
             body = json.loads(await request.body() or b"null")
         except ValueError:
             raise AfasError("Het bericht is geen geldige JSON.", status=400) from None
-        result = apply(self.store, name, body, update=request.method == "PUT")
+        result = apply(self.store, name, body, update=update)
         if result is None:
             return Response(status_code=201)
         return JSONResponse(result, status_code=201)

@@ -333,3 +333,29 @@ def test_metainfo_update_lists_mandatory_fields(afas: Afas) -> None:
     lines = meta["objects"][0]
     assert lines["name"] == "FbSalesLines"
     assert {f["fieldId"] for f in lines["fields"]} == {"VaIt", "ItCd", "BiUn", "QuUn"}
+
+
+def test_sandbox_accepts_both_object_shapes_and_sub_object_urls(afas: Afas) -> None:
+    """`Objects` as a map and `Element` as one object are accepted, as in AFAS's own examples;
+    a POST to /connectors/FbSales/FbSalesLines adds lines to an existing order."""
+    line = {"Fields": {"VaIt": "2", "ItCd": "2101", "BiUn": "stk", "QuUn": 1}}
+    as_map = {
+        "FbSales": {
+            "Element": {"Fields": {"DbId": "10002"}, "Objects": {"FbSalesLines": {"Element": line}}}
+        }
+    }
+    headers = {"Authorization": token_header(TOKEN)}
+    created = httpx.post(f"{afas.url}/connectors/FbSales", json=as_map, headers=headers)
+    assert created.status_code == 201
+    number = created.json()["results"]["FbSales"]["OrNu"]
+    more = {
+        "FbSales": {
+            "Element": {
+                "Fields": {"OrNu": number},
+                "Objects": [{"FbSalesLines": {"Element": [line]}}],
+            }
+        }
+    }
+    added = httpx.post(f"{afas.url}/connectors/FbSales/FbSalesLines", json=more, headers=headers)
+    assert added.status_code == 201
+    assert len(afas.store.orders[number]["lines"]) == 2

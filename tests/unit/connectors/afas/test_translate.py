@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.afas.bodies import debtor_body, sales_body
 from connectors.afas.client import classify, filter_params, filter_value
@@ -203,3 +205,30 @@ def test_bad_mapping_expression_is_a_mapping_error() -> None:
     """A JMESPath syntax error names the field and expression instead of crashing."""
     with pytest.raises(MappingError, match=r"products\.sku"):
         apply_mapping(Entity.products, Product(sku="P"), {"sku": "sku[["})
+
+
+@given(
+    street=st.from_regex(r"[A-Z][a-z]{2,12}( [a-z]{2,8})?", fullmatch=True),
+    house=st.integers(min_value=1, max_value=9999),
+    suffix=st.sampled_from(["", "A", "bis", "2hg"]),
+    digits=st.integers(min_value=1000, max_value=9999),
+    letters=st.from_regex(r"[A-Z]{2}", fullmatch=True),
+    city=st.from_regex(r"[A-Z][a-z]{2,10}", fullmatch=True),
+)
+def test_address_lines_round_trip(
+    *, street: str, house: int, suffix: str, digits: int, letters: str, city: str
+) -> None:
+    """Address lines formatted the way AFAS prints them split back into their parts."""
+    line1 = f"{street} {house}" + (f" {suffix}" if suffix else "")
+    parts = split_address(line1, f"{digits}{letters}  {city.upper()}")
+    assert parts["street"] == street
+    assert parts["houseNumber"] == str(house)
+    assert parts.get("houseNumberSuffix", "") == suffix
+    assert parts["postalCode"] == f"{digits} {letters}"
+    assert parts["city"] == city.upper()
+
+
+@given(st.sampled_from(sorted({"NL", "BE", "DE", "FR", "AT", "ES", "IT", "LU", "US", "FI", "GB"})))
+def test_every_known_country_round_trips(iso: str) -> None:
+    """to_iso_country(to_afas_country(x)) == x for every country koppel translates."""
+    assert to_iso_country(to_afas_country(iso)) == iso

@@ -16,6 +16,7 @@ from typing import Any
 from connectors.afas.models import ItemType, WriteSettings, to_afas_country
 from connectors.afas.translate import compact, date_text, number, text
 from reconciler.canonical import OrderType
+from reconciler.errors import MappingError
 
 ROOTS: Mapping[OrderType, tuple[str, str]] = {
     OrderType.order: ("FbSales", "FbSalesLines"),
@@ -180,10 +181,19 @@ def sales_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[str,
 def _line(line: Mapping[str, Any], settings: WriteSettings) -> dict[str, Any]:
     item_type = str(line.get("itemType") or (ItemType.article if line.get("sku") else "3"))
     is_article = item_type == ItemType.article
+    code = line.get("sku")
+    if item_type == ItemType.costs and not code:
+        code = settings.shipping_item
+        if not code:
+            raise MappingError(
+                "a shipping-costs line needs an AFAS cost item code",
+                hint="set the connection's shipping item (WriteSettings.shipping_item), "
+                "e.g. the cost code AFAS uses for transport costs",
+            )
     return _element(
         {
             "VaIt": item_type,
-            "ItCd": line.get("sku") or "T",
+            "ItCd": code or "T",
             "Ds": line.get("description"),
             "BiUn": line.get("unit") or (settings.unit if is_article else "*****"),
             "QuUn": number(line.get("quantity", 1)),

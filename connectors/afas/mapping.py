@@ -73,9 +73,12 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "paymentCondition": "paymentTerms",
         "remark": "remark",
         "deliveryNote": _SHIPPING,
+        # Items are article lines (VaIt 2), shipping a costs line (VaIt 6, item code from the
+        # connection's WriteSettings.shipping_item); discount and text lines are not mapped.
         "lines": (
-            "lines[?kind=='item'].{sku: sku, description: description, quantity: quantity, "
-            "unitPrice: unitPrice, discountPercentage: discountPercentage}"
+            "lines[?kind=='item' || kind=='shipping'].{itemType: (kind=='shipping' && '6') || '2', "
+            "sku: sku, description: description, quantity: quantity, unitPrice: unitPrice, "
+            "discountPercentage: discountPercentage}"
         ),
     },
 }

@@ -362,6 +362,8 @@ class WriteSettings:
     """``CuId``: AFAS requires a currency on every debtor."""
     journal: str = "20"
     """``JoCo`` of journal entries written as financial mutations."""
+    shipping_item: str | None = None
+    """``ItCd`` of the cost item (``VaIt`` 6) shipping lines are written with; None: refuse them."""
     default_debtor: str | None = None
     """``DbId`` for orders whose customer has no debtor (a POS's walk-in sales); None: refuse."""
 

@@ -44,6 +44,14 @@ ORDER_KINDS: Mapping[str, OrderType] = {
 """``Profit_Salesorders.Ordersoort`` (lower case) -> order type."""
 
 
+LINE_KINDS: Mapping[str, LineKind] = {
+    ItemType.article.value: LineKind.item,
+    ItemType.work.value: LineKind.item,
+    ItemType.costs.value: LineKind.shipping,
+}
+"""FbSalesLines ``VaIt`` -> canonical line kind; everything else reads as text."""
+
+
 # -- values ----------------------------------------------------------------------------------
 
 
@@ -223,7 +231,7 @@ def order_from_rows(
         customer=Customer(source_id=record["debtorId"]) if record.get("debtorId") else None,
         lines=[
             OrderLine(
-                kind=LineKind.item if line.get("itemType") == ItemType.article else LineKind.text,
+                kind=LINE_KINDS.get(str(line.get("itemType")), LineKind.text),
                 sku=line.get("sku"),
                 description=line.get("description"),
                 quantity=line.get("quantity", Decimal(1)),

@@ -72,6 +72,7 @@ def test_reads_orders_with_lines(afas: Afas) -> None:
     first = orders[0]
     assert (first.number, first.reference) == ("60000001", "WEB-1001")
     assert [line.sku for line in first.lines] == ["1006", "D012"]
+    assert [line.kind.value for line in first.lines] == ["item", "shipping"]
     pages = asyncio.run(_collect(AfasConnector(afas.client(), page_size=1), Entity.orders))
     assert len(pages) == 2
     assert pages[0].cursor is None, "a full read by number cannot resume from a date halfway"

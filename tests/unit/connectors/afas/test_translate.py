@@ -193,7 +193,27 @@ def test_default_mapping_covers_the_seed_fields() -> None:
         ],
     )
     mapped = apply_mapping(Entity.orders, order)
-    assert mapped["lines"] == [{"sku": "A", "quantity": Decimal(2), "unitPrice": Decimal("3.10")}]
+    assert mapped["lines"] == [
+        {"itemType": "2", "sku": "A", "quantity": Decimal(2), "unitPrice": Decimal("3.10")},
+        {
+            "itemType": "6",
+            "description": "Verzending",
+            "quantity": Decimal(1),
+            "unitPrice": Decimal(5),
+        },
+    ]
+    _, body = sales_body({**mapped, "debtorId": "1"}, WriteSettings(shipping_item="D012"))
+    lines = body["FbSales"]["Element"]["Objects"][0]["FbSalesLines"]["Element"]
+    assert lines[1]["Fields"] == {
+        "VaIt": "6",
+        "ItCd": "D012",
+        "Ds": "Verzending",
+        "BiUn": "*****",
+        "QuUn": 1,
+        "Upri": 5,
+    }
+    with pytest.raises(MappingError, match="shipping"):
+        sales_body({**mapped, "debtorId": "1"}, WriteSettings())
     assert mapped["deliveryNote"] == "T 2 Y"
     product = Product(
         sku="P", name="N", long_description="L", ean="1", price_excl_tax=Decimal(1), currency="EUR"

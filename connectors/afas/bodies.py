@@ -275,7 +275,7 @@ def stock_mutation_body(
 ) -> dict[str, Any]:
     """The FbStockMutation that moves stock by ``delta`` (receipt if positive, else issue)."""
     quantity = number(abs(delta))
-    fields = {
+    fields: dict[str, Any] = {
         "VaOt": settings.stock_in_type if delta > 0 else settings.stock_out_type,
         "ReId": settings.stock_reason,
         "Da": today.isoformat(),

@@ -22,7 +22,8 @@ from connectors.afas import bodies, translate
 from connectors.afas.capabilities import CAPABILITIES
 from connectors.afas.client import SYSTEM, AfasClient
 from connectors.afas.models import Condition, Filter, Operator, WriteSettings
-from connectors.base import MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.afas.tuning import COMPARISON
+from connectors.base import CustomerLink, MasterDataCheck, Page, TargetRecord, WriteResult
 from reconciler.canonical import CanonicalRecord, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
 
@@ -47,6 +48,8 @@ class AfasConnector:
     """One AFAS Profit connection in both roles."""
 
     capabilities = CAPABILITIES
+    comparison = COMPARISON
+    customer_link = CustomerLink(id_field="debtorId", order_field="debtorId")
 
     def __init__(
         self,

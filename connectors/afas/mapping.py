@@ -45,6 +45,9 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "postalCode": "billingAddress.postalCode || shippingAddress.postalCode",
         "city": "billingAddress.city || shippingAddress.city",
         "country": "billingAddress.country || shippingAddress.country",
+        # Added by a flow's settings and tables (reconciler.flows), when it has them:
+        "debtorLedgerAccount": "debtorLedgerAccount",
+        "paymentCondition": "paymentTerms",
     },
     Entity.products: {
         "sku": "sku",
@@ -61,15 +64,21 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
     Entity.stock: {
         "sku": "sku",
         "warehouse": "warehouse",
-        "quantity": "available",
+        # The flow's stock formula (available - reserved by default) when a flow computed it.
+        "quantity": "quantity || available",
     },
     Entity.orders: {
         "reference": "number",
+        "orderType": "orderType",
+        "debtorId": "debtorId",
+        "administration": "administration",
+        "warehouse": "warehouse",
+        "journal": "journal",
         "customerEmail": "customer.email",
         "orderDate": "date",
         "currency": "currency",
         "pricesIncludeTax": "pricesIncludeTax",
-        "paymentMethod": "paymentMethod",
+        "paymentMethod": "paymentMethodCode || paymentMethod",
         "paymentCondition": "paymentTerms",
         "remark": "remark",
         "deliveryNote": _SHIPPING,
@@ -78,7 +87,7 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "lines": (
             "lines[?kind=='item' || kind=='shipping'].{itemType: (kind=='shipping' && '6') || '2', "
             "sku: sku, description: description, quantity: quantity, unitPrice: unitPrice, "
-            "discountPercentage: discountPercentage}"
+            "discountPercentage: discountPercentage, vatCode: taxCode}"
         ),
     },
 }

@@ -95,8 +95,9 @@ def build_context(
     connections: Connections,
     store: StateStore,
     revision: str | None = None,
+    source: Connector | None = None,
 ) -> FlowContext:
-    """The context of one flow's pass."""
+    """The context of one flow's pass; ``source`` replaces the source connection (tests)."""
     tenant = str(flow.model.metadata.tenant)
     spec = flow.model.spec
     target_system = specs.tenants[tenant].model.spec.connections[spec.target].system
@@ -111,7 +112,7 @@ def build_context(
         tenant=tenant,
         flow=flow.name,
         program=program,
-        source=connections.get(specs, tenant, spec.source),
+        source=source or connections.get(specs, tenant, spec.source),
         target=target,
         store=store,
         safety=spec.safety,

@@ -15,7 +15,7 @@ from types import ModuleType
 from connectors.base import Connector
 from reconciler.canonical import Entity
 from reconciler.capabilities import Capabilities
-from reconciler.errors import ConnectorError
+from reconciler.errors import NotFoundError
 from reconciler.spec.models.base import SecretRef
 
 SecretLookup = Callable[[SecretRef, str], str]
@@ -84,7 +84,8 @@ def connect(connection: object, *, secret: SecretLookup) -> Connector:
     except KeyError:
         factory = None
     if factory is None:
-        raise ConnectorError(
+        # Permanent: waiting does not install a connector.
+        raise NotFoundError(
             "no connector client is installed for this system yet",
             system=system or "unknown",
             operation="connect",

@@ -158,6 +158,14 @@ class Scheduler:
                 return False
         return True
 
+    def deferred(self, due: Due, *, now: dt.datetime) -> None:
+        """Another replica holds the flow's lease (it runs the pass, or ran it and holds the
+        lease until the flow is due again): look again an interval later."""
+        state = self.flows[due.key]
+        state.next_run = (
+            now + dt.timedelta(seconds=state.plan.interval) + self._jitter(state.plan.interval)
+        )
+
     def started(self, due: Due, *, now: dt.datetime) -> None:
         state = self.flows[due.key]
         state.running_since = now

@@ -33,6 +33,7 @@ from reconciler.state.rows import Action as Done
 from reconciler.state.rows import Outcome
 
 CUSTOMER_PREFIX = "customer:"
+KEEP_KEYS = 1000
 
 
 @dataclass
@@ -51,6 +52,9 @@ class Counts:
     held: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) of the records that failed this pass."""
+    updated_keys: list[str] = field(default_factory=list)
+    """Keys updated this pass (at most KEEP_KEYS): a drift scan updating the same keys pass after
+    pass is another writer reverting koppel's work."""
 
 
 class _Failed(Exception):
@@ -160,6 +164,8 @@ class Applier:
                     reason = f"updating {self.ctx.entity.value} {action.key}: {exc}"
                     raise _Failed(reason, _delay(exc)) from exc
                 self.counts.updated += 1
+                if len(self.counts.updated_keys) < KEEP_KEYS:
+                    self.counts.updated_keys.append(action.key)
                 self._applied(
                     action, Done.update, None, diff=_changes(action), message=action.reason
                 )

@@ -29,10 +29,14 @@ class Connections:
     secrets: SecretResolver = field(default_factory=SecretResolver)
     endpoints: Mapping[str, str] = field(default_factory=dict)
     """Connection name (or ``tenant/connection``) -> base URL replacing the spec's endpoint."""
+    given: Mapping[tuple[str, str], Connector] = field(default_factory=dict)
+    """(tenant, connection) -> a ready connector used instead of connecting (tests, embedding)."""
     _open: dict[tuple[str, str], Connector] = field(default_factory=dict)
 
     def get(self, specs: SpecSet, tenant: str, name: str) -> Connector:
         key = (tenant, name)
+        if key in self.given:
+            return self.given[key]
         if key not in self._open:
             connection: Any = specs.tenants[tenant].model.spec.connections[name]
             endpoint = self.endpoints.get(f"{tenant}/{name}") or self.endpoints.get(name)

@@ -79,6 +79,13 @@ class MplusSandbox:
         self._ident = ident.encode()
         self._secret = secret.encode()
 
+    def reset(self, seed: Path | Mapping[str, Any] | None = None) -> SandboxStore:
+        """Replace the data with a freshly seeded store (tests share one running server)."""
+        store = SandboxStore()
+        store.load(load_seed(seed))
+        self.store = store
+        return store
+
     def _authorised(self, request: Request) -> bool:
         ident = request.query_params.get("ident", "").encode()
         secret = request.query_params.get("secret", "").encode()
@@ -136,9 +143,8 @@ def create_app(
     ``seed``: a JSON file, a mapping of the same shape, or None for ``DEFAULT_SEED``. The store is
     reachable as ``app.app.state.sandbox.store`` for tests that look behind the API.
     """
-    store = SandboxStore()
-    store.load(load_seed(seed))
-    sandbox = MplusSandbox(store, ident=ident, secret=secret)
+    sandbox = MplusSandbox(SandboxStore(), ident=ident, secret=secret)
+    sandbox.reset(seed)
 
     async def root(request: Request) -> Response:
         if request.method == "GET":

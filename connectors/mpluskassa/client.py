@@ -35,7 +35,7 @@ import httpx
 from connectors.errors import SECRETS, classify_status
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from connectors.mpluskassa import soap
-from connectors.mpluskassa.models import OPERATIONS, READ_OPERATIONS
+from connectors.mpluskassa.operations import OPERATIONS, READ_OPERATIONS
 from connectors.mpluskassa.translate import to_scaled
 from reconciler.errors import (
     AuthenticationError,

@@ -38,7 +38,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.mpluskassa import soap
-from connectors.mpluskassa.models import OPERATIONS, Operation
+from connectors.mpluskassa.operations import OPERATIONS, Operation
 from connectors.mpluskassa.sandbox_orders import SandboxStore
 from connectors.mpluskassa.soap import WireRecord
 from connectors.sandbox import FaultInjector, FaultPlan, free_port

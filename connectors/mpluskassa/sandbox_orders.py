@@ -20,7 +20,7 @@ from typing import Any
 from lxml import etree
 
 from connectors.mpluskassa import soap
-from connectors.mpluskassa.models import OPERATIONS
+from connectors.mpluskassa.operations import OPERATIONS
 from connectors.mpluskassa.sandbox_store import CatalogStore, StockRow, Wire, _stamp
 from connectors.mpluskassa.translate import from_scaled, to_scaled
 

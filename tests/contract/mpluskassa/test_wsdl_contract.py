@@ -13,7 +13,7 @@ import pytest
 
 from connectors.mpluskassa import soap
 from connectors.mpluskassa.client import MplusClient
-from connectors.mpluskassa.models import OPERATIONS
+from connectors.mpluskassa.operations import OPERATIONS
 
 from .conftest import Harness
 from .wsdl import wsdl_path, wsdl_schema

@@ -85,6 +85,7 @@ class MplusConnector:
                 yield page
             return
         marker = _marker(cursor, full)
+        first = True
         while True:
             records: list[CanonicalRecord]
             if entity is Entity.products:
@@ -96,10 +97,12 @@ class MplusConnector:
             else:
                 batch = await self.client.get_orders(sync_marker=marker, limit=self.page_size)
                 records = [order_to_canonical(o) for o in batch.items]
-            yield Page(records=records, cursor=str(batch.marker))
+            # A full batch may be the last one; the empty answer after it is no page of its own.
+            if batch.items or first:
+                yield Page(records=records, cursor=str(batch.marker))
             if not batch.more:
                 return
-            marker = batch.marker
+            marker, first = batch.marker, False
 
     async def _read_stock(
         self, cursor: str | None, full: bool

@@ -164,6 +164,10 @@ def order_to_target(order: Mapping[str, Any]) -> TargetRecord:
     )
 
 
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(Decimal(str(value)))
+
+
 def _target_address(address: Mapping[str, Any] | None) -> WireRecord | None:
     if not address:
         return None
@@ -186,8 +190,9 @@ def target_to_order(
         data = {
             "quantity": quantity,
             "decimalPlaces": places,
-            "vatCode": line.get("vatCode"),
-            "discountPercentage": line.get("discountPercentage"),
+            "vatCode": _whole(line.get("vatCode")),
+            # The wire has whole percentages only (xsd:int).
+            "discountPercentage": _whole(line.get("discountPercentage")),
         }
         if price is not None:
             data["price" if inclusive else "priceExcl"] = to_cents(Decimal(price))

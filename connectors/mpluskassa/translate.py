@@ -172,6 +172,7 @@ def article_to_product(product: Mapping[str, Any], article: Mapping[str, Any]) -
 _ARTICLE_TEXT = ("extArticleId", "description", "extraText", "displayText", "barcode", "unit")
 _ARTICLE_PLAIN = (*_ARTICLE_TEXT, "colour", "size", "vatCode", "turnoverGroup")
 _ARTICLE_FLAGS = ("stockArticle", "active", "webshop")
+_ARTICLE_CODES = frozenset({"vatCode", "turnoverGroup"})
 _ARTICLE_MONEY = ("priceIncl", "priceExcl", "purchasePrice")
 
 
@@ -198,7 +199,9 @@ def target_to_article(
     article: WireRecord = {"articleNumber": article_number(str(record["sku"]), operation=operation)}
     for name in (*_ARTICLE_PLAIN, *_ARTICLE_FLAGS):
         if name in wanted and record.get(name) is not None:
-            article[name] = record[name]
+            value = record[name]
+            # Codes are xsd:int on the wire; a mapping may produce them as strings ("2").
+            article[name] = int(value) if name in _ARTICLE_CODES else value
     for name in _ARTICLE_MONEY:
         if name in wanted and record.get(name) is not None:
             article[name] = to_cents(Decimal(record[name]))
@@ -212,7 +215,7 @@ def target_to_product(record: Mapping[str, Any], *, operation: str) -> WireRecor
             "productNumber": record.get("productNumber"),
             "description": record.get("productDescription") or record.get("description"),
             "articleList": {"article": [target_to_article(record, operation=operation)]},
-            "groupNumbers": list(record.get("groupNumbers") or []) or None,
+            "groupNumbers": [int(g) for g in record.get("groupNumbers") or []] or None,
         }
     )
 

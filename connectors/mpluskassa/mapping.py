@@ -118,10 +118,10 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            item = _clean(item)
-            if item is None:
+            cleaned = _clean(item)
+            if cleaned is None:
                 continue
-            out[key] = Decimal(str(item)) if key in DECIMAL_FIELDS else item
+            out[key] = Decimal(str(cleaned)) if key in DECIMAL_FIELDS else cleaned
         return out or None
     if isinstance(value, list):
         return [c for c in (_clean(item) for item in value) if c is not None]

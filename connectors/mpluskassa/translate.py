@@ -101,9 +101,7 @@ def article_number(sku: str, *, operation: str) -> int:
 # -- names and addresses --------------------------------------------------------------------------
 # The house number is the last number that only a short suffix follows ("7bis", "3 a", "12-14"),
 # so numbers inside a street name ("Laan 1940-1945 7") stay with the street.
-_STREET = re.compile(
-    r"^(?P<street>.+?)\s+(?P<number>\d+)\s*(?P<suffix>[A-Za-z][\w-]*|-\s*\w+)?$"
-)
+_STREET = re.compile(r"^(?P<street>.+?)\s+(?P<number>\d+)\s*(?P<suffix>[A-Za-z][\w-]*|-\s*\w+)?$")
 
 
 def split_street(line: str | None) -> tuple[str | None, str | None, str | None]:

@@ -75,7 +75,7 @@ def _start_sandbox(seed: Path) -> tuple[subprocess.Popen[bytes], str]:
     command = [sys.executable, "-m", "connectors.mpluskassa.sandbox", "--port", str(port)]
     command += ["--seed", str(seed), "--ident", IDENT, "--secret", SECRET]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

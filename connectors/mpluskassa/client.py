@@ -24,7 +24,9 @@ them into canonical records and target records.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,6 +49,7 @@ from reconciler.errors import (
 )
 
 SYSTEM = "mpluskassa"
+logger = logging.getLogger("koppel.mpluskassa")
 WireRecord = soap.WireRecord
 
 DEFAULT_SETTINGS = ClientSettings(timeout=600.0, connect_timeout=30.0, concurrency=8)
@@ -173,6 +176,7 @@ class MplusClient:
         """Send one operation's request element and return its decoded response element."""
         op = OPERATIONS[operation]
         body = soap.envelope(operation, op.request, data or {})
+        started = time.perf_counter()
         response = await self._http.send(
             "POST",
             "",
@@ -189,11 +193,19 @@ class MplusClient:
             name = soap.operation_name(element)
             if name != op.response_element:
                 raise soap.SoapDecodeError(f"expected {op.response_element}, got {name}")
-            return soap.decode(element, op.response)
+            answer = soap.decode(element, op.response)
         except soap.SoapDecodeError as exc:
             raise ProtocolError(
                 SECRETS.mask(str(exc)), system=SYSTEM, operation=operation, status=200
             ) from exc
+        # Operation, outcome and time only: never the URL (it carries the credentials).
+        logger.debug(
+            "%s %s in %.3fs",
+            operation,
+            answer.get("result", "answered"),
+            time.perf_counter() - started,
+        )
+        return answer
 
     # -- service and master data --------------------------------------------------------------
     async def get_api_version(self) -> WireRecord:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from connectors.base import MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.base import Connector, MasterDataCheck, Page, TargetRecord, WriteResult
 from connectors.mpluskassa.capabilities import CAPABILITIES
 from connectors.mpluskassa.client import SYSTEM, MplusClient, WireRecord
 from connectors.mpluskassa.orders import order_to_canonical, order_to_target, target_to_order
@@ -344,3 +344,8 @@ class MplusConnector:
             )
             for code in codes
         ]
+
+
+def _conforms(connector: MplusConnector) -> Connector:
+    """Never called: mypy proves here that MplusConnector satisfies the Connector protocol."""
+    return connector

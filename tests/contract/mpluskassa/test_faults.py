@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -165,3 +166,35 @@ def test_classifier_maps_fault_codes_and_statuses() -> None:
     assert isinstance(classify(response(429, b""), "op"), RateLimitedError)
     assert isinstance(classify(response(204, b""), "op"), ProtocolError)
     assert classify(response(200, b""), "op") is None
+
+
+def _envelope(operation: str) -> bytes:
+    return (
+        b'<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body>'
+        b"<" + operation.encode() + b' xmlns="urn:mplusqapi"/></Body></Envelope>'
+    )
+
+
+def test_soapaction_must_match_the_body(mplus: Harness) -> None:
+    """A SOAPAction naming another operation than the body's is a Client fault (HTTP 500)."""
+    response = _post(mplus, _envelope("getApiVersion"))  # _post sends SOAPAction: createProduct
+    assert response.status_code == 500
+    assert b"does not match" in response.content
+
+
+def test_operations_outside_the_subset_are_client_faults(mplus: Harness) -> None:
+    """An operation the sandbox does not serve is refused as a Client fault, not ignored."""
+    params = {"ident": IDENT, "secret": SECRET}
+    response = httpx.post(mplus.url + "/", params=params, content=_envelope("getEmployees"))
+    error = classify(response, "getEmployees")
+    assert isinstance(error, RejectedError)
+    assert "not served" in str(error)
+
+
+def test_client_logs_operation_and_outcome(
+    mplus: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each call leaves one DEBUG line with the operation and its result enum."""
+    caplog.set_level(logging.DEBUG, logger="koppel.mpluskassa")
+    mplus.run(lambda c: c.set_stock(100045, Decimal(3)))
+    assert any("setStock SET-STOCK-RESULT-OK" in r.getMessage() for r in caplog.records)

@@ -46,6 +46,8 @@ from connectors.sandbox import FaultInjector, FaultPlan, free_port
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 """The fixture a sandbox starts from when no seed is given: products, relations, stock, VAT."""
 XML = "text/xml; charset=utf-8"
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+"""A request body larger than this is refused unread (a product list of thousands fits)."""
 logger = logging.getLogger("koppel.mpluskassa.sandbox")
 
 
@@ -94,8 +96,11 @@ class MplusSandbox:
 
     async def _request(self, request: Request) -> tuple[Operation, WireRecord] | Response:
         """The operation and its decoded request, or the Fault that answers the request."""
+        raw = await request.body()
+        if len(raw) > MAX_REQUEST_BYTES:
+            return _fault("Client.Validation", f"request larger than {MAX_REQUEST_BYTES} bytes")
         try:
-            element = soap.body_element(await request.body())
+            element = soap.body_element(raw)
             operation = soap.operation_name(element)
         except soap.SoapDecodeError as exc:
             return _fault("Client.Validation", str(exc))

@@ -198,3 +198,12 @@ def test_client_logs_operation_and_outcome(
     caplog.set_level(logging.DEBUG, logger="koppel.mpluskassa")
     mplus.run(lambda c: c.set_stock(100045, Decimal(3)))
     assert any("setStock SET-STOCK-RESULT-OK" in r.getMessage() for r in caplog.records)
+
+
+def test_oversized_requests_are_refused(mplus: Harness) -> None:
+    """A body over the sandbox's limit is a Client.Validation fault, never parsed."""
+    from connectors.mpluskassa.sandbox import MAX_REQUEST_BYTES
+
+    response = _post(mplus, b" " * (MAX_REQUEST_BYTES + 1))
+    assert response.status_code == 500
+    assert b"larger than" in response.content

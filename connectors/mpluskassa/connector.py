@@ -119,20 +119,19 @@ class MplusConnector:
         # A full scan walks the articles; the cursor is the stockId from before the scan, so a
         # change made during it is read again next time rather than missed.
         start = int((await self.client.get_current_sync_markers()).get("stockId") or 0)
-        marker = 0
+        marker, first = 0, True
         while True:
             batch = await self.client.get_products(sync_marker=marker, limit=self.page_size)
             flags = {
                 a["articleNumber"]: a.get("stockArticle") for p in batch.items for a in articles(p)
             }
             rows = await self.client.get_stock(flags) if flags else []
-            yield Page(
-                records=[stock_to_level(r, managed=flags.get(r["articleNumber"])) for r in rows],
-                cursor=str(start),
-            )
+            if batch.items or first:
+                levels = [stock_to_level(r, managed=flags.get(r["articleNumber"])) for r in rows]
+                yield Page(records=list(levels), cursor=str(start))
             if not batch.more:
                 return
-            marker = batch.marker
+            marker, first = batch.marker, False
 
     async def _stock_flags(self, numbers: list[int]) -> dict[int, bool | None]:
         if not numbers:

@@ -29,7 +29,7 @@ from typing import Any
 Wire = dict[str, Any]
 Clock = Callable[[], dt.datetime]
 FIRST_ARTICLE_NUMBER = 100000
-"""Assigned article numbers start here (real installations use ranges like this for articles)."""
+"""Assigned article numbers start here: an arbitrary choice, clear of small hand-made numbers."""
 
 
 def _utcnow() -> dt.datetime:

@@ -213,6 +213,9 @@ def main() -> None:
         "page": PAGE,
         "repeats": REPEATS,
         "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        # Other work on the machine moves these numbers; the load says how much there was.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     RESULTS.write_text(json.dumps({"meta": meta, "rows": rows}, indent=2) + "\n", encoding="utf-8")
 

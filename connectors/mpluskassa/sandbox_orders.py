@@ -114,6 +114,8 @@ class SandboxStore(CatalogStore):
             outcome, message = "FAILED", "branch does not exist"
         else:
             outcome, message, info = self._place_order(order)
+        if outcome == "PAYMENT-FAILED":
+            outcome = "FAILED"  # QueueBranchOrderResult has no PAYMENT-FAILED value
         return {
             "result": f"QUEUE-BRANCH-ORDER-RESULT-{outcome}",
             "info": info or {"orderId": "", "orderString": ""},

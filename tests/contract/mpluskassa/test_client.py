@@ -262,3 +262,15 @@ def test_vat_groups(mplus: Harness) -> None:
     """getVatGroupList answers the seeded VAT codes with their percentages."""
     groups = mplus.run(lambda c: c.get_vat_groups())
     assert {g["vatCode"]: g["vatPercentage"] for g in groups} == {1: 21, 2: 9, 3: 0}
+
+
+def test_queue_branch_order_answers_only_its_own_result_values(mplus: Harness) -> None:
+    """A payment without method is QUEUE-BRANCH-ORDER-RESULT-FAILED: the queue's enum has no
+    PAYMENT-FAILED value (the WSDL), unlike createOrder's."""
+    order = {
+        **ORDER,
+        "extOrderId": "Q-2",
+        "paymentList": {"payment": [{"method": " ", "amount": 1}]},
+    }
+    with pytest.raises(RejectedError, match="QUEUE-BRANCH-ORDER-RESULT-FAILED: a payment needs"):
+        mplus.run(lambda c: c.queue_branch_order(order))

@@ -17,7 +17,10 @@ from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from connectors.base import Connector, MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.http import ClientSettings
 from connectors.mpluskassa.capabilities import CAPABILITIES
 from connectors.mpluskassa.client import SYSTEM, MplusClient, WireRecord
 from connectors.mpluskassa.orders import order_to_canonical, order_to_target, target_to_order
@@ -343,6 +346,31 @@ class MplusConnector:
             )
             for code in codes
         ]
+
+
+def open_connector(
+    *,
+    endpoint: str,
+    ident: str,
+    secret: str,
+    branch_number: int = 1,
+    settings: ClientSettings | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    page_size: int = 100,
+    currency: str = "EUR",
+    queue_orders: bool = False,
+) -> MplusConnector:
+    """A connector for one tenant connection (endpoint with its customer-specific port, ident,
+    secret, branch): what the engine's registry calls with the connection's resolved values."""
+    client = MplusClient(
+        endpoint=endpoint,
+        ident=ident,
+        secret=secret,
+        branch_number=branch_number,
+        settings=settings,
+        transport=transport,
+    )
+    return MplusConnector(client, page_size=page_size, currency=currency, queue_orders=queue_orders)
 
 
 def _conforms(connector: MplusConnector) -> Connector:

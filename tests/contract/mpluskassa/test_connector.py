@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 import pytest
 
 from connectors.base import Connector
-from connectors.mpluskassa.connector import MplusConnector
+from connectors.mpluskassa.connector import MplusConnector, open_connector
 from connectors.mpluskassa.mapping import map_record
 from reconciler.canonical import (
     Address,
@@ -25,7 +26,7 @@ from reconciler.canonical import (
 )
 from reconciler.errors import NotFoundError, RejectedError
 
-from .conftest import Harness
+from .conftest import IDENT, SECRET, Harness
 
 T = TypeVar("T")
 
@@ -335,3 +336,19 @@ def test_master_data_vat_codes(mplus: Harness) -> None:
         ("7", False, "unknown VAT code"),
     ]
     assert ledger[0].exists is None
+
+
+def test_open_connector_from_connection_values(mplus: Harness) -> None:
+    """open_connector builds client and connector from a connection's endpoint, credentials and
+    branch, and the result can read the sandbox."""
+
+    async def go() -> list:
+        connector = open_connector(endpoint=mplus.url, ident=IDENT, secret=SECRET, branch_number=2)
+        try:
+            assert connector.client.branch_number == 2
+            return [p async for p in connector.read(Entity.customers)]
+        finally:
+            await connector.aclose()
+
+    pages = asyncio.run(go())
+    assert len(pages[0].records) == 2

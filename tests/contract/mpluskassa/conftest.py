@@ -73,7 +73,7 @@ class Harness:
 
     def client(self, *, secret: str = SECRET, attempts: int = 4, **kwargs: Any) -> MplusClient:
         settings = ClientSettings(
-            timeout=5.0,
+            timeout=kwargs.pop("timeout", 5.0),
             connect_timeout=2.0,
             concurrency=kwargs.pop("concurrency", 8),
             retry=RetryPolicy(attempts=attempts, base_delay=0.01),

@@ -207,3 +207,16 @@ def test_oversized_requests_are_refused(mplus: Harness) -> None:
     response = _post(mplus, b" " * (MAX_REQUEST_BYTES + 1))
     assert response.status_code == 500
     assert b"larger than" in response.content
+
+
+def test_timeouts_retry_reads_and_flag_writes(mplus: Harness) -> None:
+    """A slow sandbox makes reads time out and retry until the attempts run out; a write that
+    timed out is not retried and is flagged maybe_applied (it may have been done)."""
+    mplus.faults.slow(0.4)
+    with pytest.raises(UnavailableError, match="ReadTimeout"):
+        mplus.run(lambda c: c.get_api_version(), attempts=2, timeout=0.1)
+    assert len(mplus.sleep.delays) == 1
+    with pytest.raises(UnavailableError) as caught:
+        mplus.run(lambda c: c.create_relation({"name": "Slow"}), attempts=2, timeout=0.1)
+    assert caught.value.maybe_applied is True
+    assert len(mplus.sleep.delays) == 1

@@ -33,7 +33,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -94,11 +94,23 @@ class MplusSandbox:
         # Constant-time comparison, as a credential check should be, even in a sandbox.
         return hmac.compare_digest(ident, self._ident) & hmac.compare_digest(secret, self._secret)
 
-    async def _request(self, request: Request) -> tuple[Operation, WireRecord] | Response:
-        """The operation and its decoded request, or the Fault that answers the request."""
-        raw = await request.body()
+    @staticmethod
+    async def _body(request: Request) -> bytes | Response:
+        """The request body, or the answer when there is none to work on."""
+        try:
+            raw = await request.body()
+        except ClientDisconnect:
+            # The caller gave up (a timeout): nothing was read, so nothing is done.
+            return Response(status_code=499)
         if len(raw) > MAX_REQUEST_BYTES:
             return _fault("Client.Validation", f"request larger than {MAX_REQUEST_BYTES} bytes")
+        return raw
+
+    async def _request(self, request: Request) -> tuple[Operation, WireRecord] | Response:
+        """The operation and its decoded request, or the Fault that answers the request."""
+        raw = await self._body(request)
+        if isinstance(raw, Response):
+            return raw
         try:
             element = soap.body_element(raw)
             operation = soap.operation_name(element)

@@ -15,9 +15,9 @@ from typing import Any
 from connectors.mpluskassa.translate import (
     TargetRecord,
     WireRecord,
-    _address,
-    _clean,
+    address_from_line,
     article_number,
+    compact,
     date_from_wire,
     date_to_wire,
     datetime_from_wire,
@@ -26,7 +26,7 @@ from connectors.mpluskassa.translate import (
     to_cents,
     to_scaled,
 )
-from reconciler.canonical import Customer, Order, OrderLine, OrderStatus, Payment
+from reconciler.canonical import Address, Customer, Order, OrderLine, OrderStatus, Payment
 
 INCLUSIVE = "VAT-METHOD-INCLUSIVE"
 EXCLUSIVE = "VAT-METHOD-EXCLUSIVE"
@@ -54,10 +54,10 @@ def status_of(order: Mapping[str, Any]) -> OrderStatus:
     return OrderStatus.open
 
 
-def _wire_address(address: Mapping[str, Any] | None) -> Any:
+def _wire_address(address: Mapping[str, Any] | None) -> Address | None:
     if not address:
         return None
-    return _address(
+    return address_from_line(
         address.get("address"),
         address.get("zipcode"),
         address.get("city"),
@@ -124,7 +124,7 @@ def order_to_target(order: Mapping[str, Any]) -> TargetRecord:
     for line in _lines(order):
         data = line.get("data") or {}
         lines.append(
-            _clean(
+            compact(
                 {
                     "sku": str(line["articleNumber"]),
                     "text": line.get("text"),
@@ -135,19 +135,19 @@ def order_to_target(order: Mapping[str, Any]) -> TargetRecord:
                 }
             )
         )
-    return _clean(
+    return compact(
         {
             "number": order.get("extOrderId") or order.get("orderId"),
             "orderId": order.get("orderId"),
             "reference": order.get("reference"),
             "date": financial.isoformat() if financial else None,
             "relationNumber": order.get("relationNumber"),
-            "invoiceAddress": _clean(order.get("invoiceAddress") or {}) or None,
-            "deliveryAddress": _clean(order.get("deliveryAddress") or {}) or None,
+            "invoiceAddress": compact(order.get("invoiceAddress") or {}) or None,
+            "deliveryAddress": compact(order.get("deliveryAddress") or {}) or None,
             "pricesIncludeTax": inclusive,
             "lines": lines,
             "payments": [
-                _clean(
+                compact(
                     {
                         "method": p["method"],
                         "amount": from_cents(p["amount"]),
@@ -174,7 +174,7 @@ def _target_address(address: Mapping[str, Any] | None) -> WireRecord | None:
     wire = {name: address.get(name) for name in ADDRESS_FIELDS}
     if wire.get("country"):
         wire["country"] = str(wire["country"]).upper()
-    return _clean(wire) or None
+    return compact(wire) or None
 
 
 def target_to_order(
@@ -197,17 +197,17 @@ def target_to_order(
         if price is not None:
             data["price" if inclusive else "priceExcl"] = to_cents(Decimal(price))
         lines.append(
-            _clean(
+            compact(
                 {
                     "articleNumber": article_number(str(line.get("sku")), operation=operation),
                     "text": line.get("text"),
-                    "data": _clean(data),
+                    "data": compact(data),
                     "sequenceNumber": index,
                 }
             )
         )
     payments = [
-        _clean(
+        compact(
             {
                 "method": str(p["method"]),
                 "amount": to_cents(Decimal(p["amount"])),
@@ -217,7 +217,7 @@ def target_to_order(
         for p in record.get("payments") or []
     ]
     total = record.get("totalIncl")
-    return _clean(
+    return compact(
         {
             "orderId": "",
             "extOrderId": str(record["number"]),

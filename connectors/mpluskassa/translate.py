@@ -122,11 +122,13 @@ def split_name(full: str | None) -> tuple[str | None, str | None]:
     return (first, rest) if rest else (None, first)
 
 
-def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
+def compact(values: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None and value != ""}
 
 
-def _address(line: str | None, zipcode: Any, city: Any, country: Any, **extra: Any) -> Address:
+def address_from_line(
+    line: str | None, zipcode: Any, city: Any, country: Any, **extra: Any
+) -> Address:
     street, number, suffix = split_street(line)
     return Address(
         street=street,
@@ -166,7 +168,7 @@ def article_to_product(product: Mapping[str, Any], article: Mapping[str, Any]) -
         active=bool(article.get("active", True)),
         stock_tracked=article.get("stockArticle"),
         group=str(groups[0]) if groups else None,
-        attributes=_clean({"colour": article.get("colour"), "size": article.get("size")}),
+        attributes=compact({"colour": article.get("colour"), "size": article.get("size")}),
         modified_at=datetime_from_wire(article.get("changeTimestamp")),
     )
 
@@ -190,7 +192,7 @@ def article_to_target(product: Mapping[str, Any], article: Mapping[str, Any]) ->
         record[name] = article.get(name)
     for name in _ARTICLE_MONEY:
         record[name] = from_cents(article.get(name))
-    return _clean(record)
+    return compact(record)
 
 
 def target_to_article(
@@ -212,7 +214,7 @@ def target_to_article(
 
 def target_to_product(record: Mapping[str, Any], *, operation: str) -> WireRecord:
     """A wire Product holding the one article the record describes (createProduct)."""
-    return _clean(
+    return compact(
         {
             "productNumber": record.get("productNumber"),
             "description": record.get("productDescription") or record.get("description"),
@@ -236,7 +238,7 @@ def stock_to_level(stock: Mapping[str, Any], *, managed: bool | None = None) -> 
 
 def stock_to_target(stock: Mapping[str, Any], *, managed: bool | None) -> TargetRecord:
     level = stock_to_level(stock, managed=managed)
-    return _clean(
+    return compact(
         {
             "sku": level.sku,
             "amount": level.available,
@@ -271,7 +273,7 @@ RELATION_FIELDS = (
 
 
 def relation_to_target(relation: Mapping[str, Any]) -> TargetRecord:
-    return _clean({name: relation.get(name) for name in RELATION_FIELDS})
+    return compact({name: relation.get(name) for name in RELATION_FIELDS})
 
 
 def target_to_relation(
@@ -282,7 +284,7 @@ def target_to_relation(
     for name in ("country", "deliveryCountry"):
         if relation.get(name):
             relation[name] = str(relation[name]).upper()
-    return _clean(relation)
+    return compact(relation)
 
 
 def relation_to_customer(relation: Mapping[str, Any]) -> Customer:
@@ -291,7 +293,7 @@ def relation_to_customer(relation: Mapping[str, Any]) -> Customer:
     first, last = split_name(relation.get("contact") if company else relation.get("name"))
     shipping = None
     if relation.get("deliveryAddress") or relation.get("deliveryCity"):
-        shipping = _address(
+        shipping = address_from_line(
             relation.get("deliveryAddress"),
             relation.get("deliveryZipcode"),
             relation.get("deliveryCity"),
@@ -307,7 +309,7 @@ def relation_to_customer(relation: Mapping[str, Any]) -> Customer:
         mobile=relation.get("mobile"),
         vat_number=relation.get("vatNumber"),
         coc_number=relation.get("commerceNumber"),
-        billing_address=_address(
+        billing_address=address_from_line(
             relation.get("address"),
             relation.get("zipcode"),
             relation.get("city"),

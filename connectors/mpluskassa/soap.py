@@ -159,6 +159,8 @@ def fault_envelope(code: str, message: str) -> bytes:
 
 
 # -- decoding -------------------------------------------------------------------------------------
+# Module-level aliases: enum member look-ups cost measurable time in the decode loop.
+_STR, _LONG, _INT = Kind.STR, Kind.LONG, Kind.INT
 _BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -190,20 +192,22 @@ def decode(element: etree._Element, complex_type: Complex) -> WireRecord:
         if spec is None:
             continue
         kind = spec.type
-        text = child.text
-        if kind is Kind.STR:
-            value: Any = text or ""
-        elif (kind is Kind.LONG or kind is Kind.INT) and text and text.isascii() and text.isdigit():
-            value = int(text)  # the common case, without the general path's checks
-        elif isinstance(kind, Complex):
-            value = decode(child, kind)
+        if isinstance(kind, Complex):
+            value: Any = decode(child, kind)
         else:
-            try:
-                value = _value(kind, text)
-            except (ValueError, KeyError, InvalidOperation) as exc:
-                where = f"{complex_type.name}.{spec.name}"
-                raw = (text or "").strip()
-                raise SoapDecodeError(f"{where}: {raw!r} is not a valid {kind.value}") from exc
+            text = child.text
+            if kind is _STR:
+                value = text or ""
+            elif (kind is _LONG or kind is _INT) and text and text.isascii() and text.isdigit():
+                value = int(text)  # the common case, without the general path's checks
+            else:
+                try:
+                    value = _value(kind, text)
+                except (ValueError, KeyError, InvalidOperation) as exc:
+                    where = f"{complex_type.name}.{spec.name}"
+                    raw = (text or "").strip()
+                    message = f"{where}: {raw!r} is not a valid {kind.value}"
+                    raise SoapDecodeError(message) from exc
         if spec.many:
             out.setdefault(spec.name, []).append(value)
         else:

@@ -352,3 +352,39 @@ def test_open_connector_from_connection_values(mplus: Harness) -> None:
 
     pages = asyncio.run(go())
     assert len(pages[0].records) == 2
+
+
+def test_no_drift_after_writing_a_mapped_customer(mplus: Harness) -> None:
+    """After a company customer is created from the default mapping, lookup returns every mapped
+    field unchanged: a second pass finds nothing to do."""
+    customer = Customer(
+        email="inkoop@visser.nl",
+        source_id="D-20002",
+        company_name="Visser Vis BV",
+        first_name="Mark",
+        name_prefix="de",
+        last_name="Visser",
+        phone="010-7654321",
+        vat_number="NL009876543B01",
+        billing_address=Address(
+            street="Haven",
+            number="4",
+            number_suffix="B",
+            postal_code="3011 AA",
+            city="Rotterdam",
+            country="NL",
+        ),
+        shipping_address=Address(
+            street="Kade", number="9", postal_code="9000", city="Gent", country="BE"
+        ),
+    )
+    desired = map_record(Entity.customers, customer.to_data())
+
+    async def go(c: MplusConnector) -> Any:
+        await c.create(Entity.customers, desired)
+        return await c.lookup(Entity.customers, "inkoop@visser.nl")
+
+    actual = connect(mplus, go)
+    assert {field: actual.get(field) for field in desired} == desired
+    assert desired["contact"] == "Mark de Visser"
+    assert desired["address"] == "Haven 4 B"

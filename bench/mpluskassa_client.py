@@ -39,7 +39,7 @@ PAGE = 100
 READ_REQUESTS = 60
 WRITE_REQUESTS = 300
 CONCURRENCY = (1, 8, 32)
-REPEATS = 3
+REPEATS = 5
 RESULTS = Path(__file__).parent / "results" / "mpluskassa_client.json"
 
 

@@ -14,6 +14,7 @@ import pytest
 from connectors.mpluskassa import soap
 from connectors.mpluskassa.client import MplusClient
 from connectors.mpluskassa.operations import OPERATIONS
+from reconciler.errors import NotFoundError, RejectedError
 
 from .conftest import Harness
 from .wsdl import wsdl_path, wsdl_schema
@@ -85,6 +86,56 @@ async def _every_operation(client: MplusClient) -> None:
     await client.get_stock([300001, 100045])
     await client.set_stock(300001, Decimal("4.5"))
     await client.update_stock(300001, Decimal(-1))
+
+
+async def _every_refusal(client: MplusClient) -> int:
+    """Each business refusal koppel can meet; returns how many were refused."""
+    line = {"articleNumber": 100300, "data": {"quantity": 1, "decimalPlaces": 0}}
+    attempts = [
+        client.create_product({"articleList": {"article": [{"articleNumber": 100045}]}}),
+        client.create_product({"productNumber": 1, "articleList": {"article": [{}]}}),
+        client.update_product({"productNumber": 999}),
+        client.update_product(
+            {"productNumber": 2, "articleList": {"article": [{"articleNumber": 100045}]}}
+        ),
+        client.create_relation({"relationNumber": 1, "name": "Taken"}),
+        client.update_relation({"relationNumber": 999, "name": "Nobody"}),
+        client.create_order({"extOrderId": "WEB-1001", "lineList": {"line": [line]}}),
+        client.create_order({"extOrderId": "U-1", "lineList": {"line": [{"articleNumber": 1}]}}),
+        client.create_order(
+            {
+                "extOrderId": "P-1",
+                "lineList": {"line": [line]},
+                "paymentList": {"payment": [{"method": " ", "amount": 1}]},
+            }
+        ),
+        client.queue_branch_order({"extOrderId": "WEB-1001", "lineList": {"line": [line]}}),
+        client.set_stock(100200, Decimal(1)),
+        client.update_stock(424242, Decimal(1)),
+    ]
+    refused = 0
+    for attempt in attempts:
+        try:
+            await attempt
+        except (RejectedError, NotFoundError):
+            refused += 1
+    return refused
+
+
+def test_refusals_follow_the_wsdl_too(mplus: Harness) -> None:
+    """Every non-OK answer the sandbox gives (FAILED, ALREADY-TAKEN, NOT-FOUND, NOT-ALLOWED,
+    PAYMENT-FAILED, NO-STOCK-ARTICLE...) is a valid response element with a result enum value."""
+    schema = wsdl_schema()
+    if schema is None:
+        pytest.skip(f"reference WSDL not found at {wsdl_path()} (set KOPPEL_REFERENCE_DIR)")
+    assert mplus.run(_every_refusal) == 12
+    problems = []
+    for action, request, status, response in mplus.transport.exchanges:
+        assert status == 200, action
+        for kind, body in (("request", request), ("response", response)):
+            if not schema.validate(soap.body_element(body)):
+                problems.append(f"{action} {kind}: {schema.error_log.last_error}")
+    assert problems == []
 
 
 def test_requests_and_responses_follow_the_wsdl(mplus: Harness) -> None:

@@ -62,13 +62,19 @@ def _fault(code: str, message: str) -> Response:
 
 
 def load_seed(seed: Path | Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """Seed data from a JSON file, a mapping, or the packaged ``DEFAULT_SEED``."""
+    """Seed data from a JSON or YAML file, a mapping, or the packaged ``DEFAULT_SEED``."""
     if seed is None:
         seed = DEFAULT_SEED
     if isinstance(seed, Path):
-        data = json.loads(seed.read_text(encoding="utf-8"))
+        text = seed.read_text(encoding="utf-8")
+        if seed.suffix in (".yaml", ".yml"):
+            from ruamel.yaml import YAML
+
+            data = YAML(typ="safe", pure=True).load(text)
+        else:
+            data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError(f"{seed}: a seed file holds one JSON object")
+            raise ValueError(f"{seed}: a seed file holds one object (JSON or YAML mapping)")
         return data
     return seed
 

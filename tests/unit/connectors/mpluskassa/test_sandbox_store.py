@@ -85,3 +85,19 @@ def test_sync_marker_paging_returns_every_product_once(limit: int, extra: int) -
         marker = items[-1]["syncMarker"]
     assert sorted(set(seen)) == sorted(store.products)
     assert len(seen) - len(set(seen)) <= 1  # only product 1 may come twice (it changed)
+
+
+def test_yaml_seed_files_load_like_json(tmp_path) -> None:
+    """A YAML seed (same shape as the JSON one) seeds the same store."""
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "vatGroups: [{vatCode: 1, vatPercentage: 21}]\n"
+        "products:\n"
+        "  - description: Tea\n"
+        "    articleList: {article: [{articleNumber: 500, priceIncl: 395, vatCode: 1}]}\n"
+        "stock: [{articleNumber: 500, amount: '2.5'}]\n"
+    )
+    store = SandboxStore()
+    store.load(load_seed(seed))
+    assert store._article(500)["vatPercentage"] == 21
+    assert str(store.stock[500].free) == "2.5"

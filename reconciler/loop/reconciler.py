@@ -32,6 +32,7 @@ from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context
 from reconciler.spec.diagnostics import Diagnostic
 from reconciler.spec.models import Flow
+from reconciler.spec.models import Mapping as MappingDoc
 from reconciler.spec.models.base import duration_seconds
 from reconciler.spec.specset import Loaded, SpecSet
 from reconciler.spec.validate import validate_tree
@@ -125,7 +126,7 @@ class Reconciler:
                 validate_tree, revision.specs, capabilities=capabilities()
             )
             if not validation.valid:
-                status.rejected, status.problems = sha, validation.errors
+                status.rejected, status.problems = revision.short, validation.errors
                 self.metrics.set_revision(
                     status.good.short if status.good else None, rejected=revision.short
                 )
@@ -199,7 +200,11 @@ class Reconciler:
                 specs, flow, connections=self.connections, store=self.store, revision=specs.revision
             )
             ctx.lease, ctx.stopping = lease, self.stopping
-            run = run_pass(ctx, full=due.full) if due.apply else plan_pass(ctx, full=due.full)
+            run = (
+                run_pass(ctx, full=due.full, reread=due.reread)
+                if due.apply
+                else plan_pass(ctx, full=due.full)
+            )
             report = await asyncio.wait_for(run, timeout=self.settings.pass_timeout)
             self._after_success(due, report)
         except TimeoutError:
@@ -358,11 +363,36 @@ def flow_plans(specs: SpecSet) -> list[FlowPlan]:
 
 
 def _digest(specs: SpecSet, flow: Loaded[Flow], tenant: str) -> str:
-    """A hash of the flow, its tenant and every document of the tenant it could use: a change
-    to any of them re-runs the flow, a change to another tenant does not."""
-    parts: list[Any] = [specs.tenants[tenant].model.model_dump(mode="json")]
-    parts.append(flow.model.model_dump(mode="json"))
-    for kind in ("Mapping", "ValueMap", "TaxCodeTable", "DefaultDebtor"):
-        parts.extend(loaded.model.model_dump(mode="json") for loaded in specs.of_kind(kind, tenant))
+    """A hash of the flow, its tenant and every document it uses: a change to any of them runs
+    the flow again, a change to another flow's mapping or another tenant does not."""
+    parts: list[Any] = [
+        specs.tenants[tenant].model.model_dump(mode="json"),
+        flow.model.model_dump(mode="json"),
+    ]
+    for kind, name in sorted(_references(specs, flow, tenant)):
+        loaded = specs.get(tenant, kind, name)
+        parts.append([kind, name, loaded.model.model_dump(mode="json") if loaded else None])
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _references(specs: SpecSet, flow: Loaded[Flow], tenant: str) -> set[tuple[str, str]]:
+    spec = flow.model.spec
+    refs: set[tuple[str, str]] = {("Mapping", name) for name in spec.mappings}
+    settings = getattr(spec, spec.kind, None)
+    for attr, kind in (("tax_codes", "TaxCodeTable"), ("default_debtor", "DefaultDebtor")):
+        name = getattr(settings, attr, None)
+        if name:
+            refs.add((kind, name))
+    for _, name in getattr(settings, "value_maps", None) or ():
+        if name:
+            refs.add(("ValueMap", name))
+    for name in spec.mappings:
+        mapping = specs.find(tenant, MappingDoc, name)
+        if mapping is not None:
+            rules = [
+                *mapping.model.spec.fields.values(),
+                *mapping.model.spec.custom_fields.values(),
+            ]
+            refs.update(("ValueMap", rule.lookup) for rule in rules if rule.lookup)
+    return refs

@@ -62,6 +62,8 @@ class FlowState:
     attempted_revision: str | None = None
     passed_in_revision: bool = False
     flapping: bool = False
+    reread: bool = False
+    """The flow's specs changed: the next pass reads every record again (not only the new)."""
     reverted: dict[str, int] = field(default_factory=dict)
     """Record key -> consecutive drift passes that found it changed back (flapping detection)."""
 
@@ -87,6 +89,8 @@ class Due:
     full: bool
     apply: bool = True
     """False for a flapping flow: plan and alert, never write."""
+    reread: bool = False
+    """Read every source record again (the flow's specs changed since the last pass)."""
 
 
 class Scheduler:
@@ -118,6 +122,7 @@ class Scheduler:
             if state.plan.digest != plan.digest:
                 changed.add(key)
                 state.next_run = now
+                state.reread = True
                 state.attempts = 0
                 state.flapping = False
                 state.reverted.clear()
@@ -148,7 +153,7 @@ class Scheduler:
             if not self._dependencies_passed(key):
                 continue
             full = state.next_drift <= now
-            ready.append(Due(key, full=full, apply=not state.flapping))
+            ready.append(Due(key, full=full, apply=not state.flapping, reread=state.reread))
         return ready
 
     def _dependencies_passed(self, key: FlowKey) -> bool:
@@ -183,6 +188,7 @@ class Scheduler:
         state.last_success = now
         state.passed_in_revision = True
         state.applied_revision = self.revision
+        state.reread = False
         state.next_run = now + dt.timedelta(seconds=plan.interval) + self._jitter(plan.interval)
         if due.full:
             state.next_drift = now + dt.timedelta(seconds=plan.drift_scan)

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from connectors.base import Connector, MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.base import (
+    Connector,
+    CustomerLink,
+    MasterDataCheck,
+    Page,
+    TargetRecord,
+    WriteResult,
+)
 from connectors.http import ClientSettings
 from connectors.mpluskassa.capabilities import CAPABILITIES
 from connectors.mpluskassa.client import SYSTEM, MplusClient, WireRecord
@@ -37,8 +44,9 @@ from connectors.mpluskassa.translate import (
     target_to_product,
     target_to_relation,
 )
+from connectors.mpluskassa.tuning import COMPARISON
 from connectors.mpluskassa.vocabulary import UPDATABLE_PRODUCT_FIELDS, VOCABULARY
-from reconciler.canonical import CanonicalRecord, Entity
+from reconciler.canonical import CanonicalRecord, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
 
 VAT_KINDS = frozenset({"vatCode", "taxCode", "vat"})
@@ -56,6 +64,14 @@ class MplusConnector:
     """One MplusKASSA connection in both roles (``connectors.base.Connector``)."""
 
     capabilities = CAPABILITIES
+    comparison = COMPARISON
+    customer_link = CustomerLink(id_field="relationNumber", order_field="relationNumber")
+    key_fields: ClassVar[dict[str, str]] = {
+        "customers": "email",
+        "products": "sku",
+        "stock": "sku",
+        "orders": "number",
+    }
 
     def __init__(
         self,
@@ -99,13 +115,33 @@ class MplusConnector:
                 records = [relation_to_customer(r) for r in batch.items]
             else:
                 batch = await self.client.get_orders(sync_marker=marker, limit=self.page_size)
-                records = [order_to_canonical(o) for o in batch.items]
+                records = await self._with_customers([order_to_canonical(o) for o in batch.items])
             # A full batch may be the last one; the empty answer after it is no page of its own.
             if batch.items or first:
                 yield Page(records=records, cursor=str(batch.marker))
             if not batch.more:
                 return
             marker, first = batch.marker, False
+
+    async def _with_customers(self, orders: list[Order]) -> list[CanonicalRecord]:
+        """Orders carry only a relation number; fetch the page's relations in one call so each
+        order's customer has its e-mail, company and name (the engine matches by e-mail)."""
+        numbers = sorted(
+            {
+                int(o.customer.source_id)
+                for o in orders
+                if o.customer is not None and o.customer.source_id
+            }
+        )
+        if not numbers:
+            return list(orders)
+        page = await self.client.get_relations(relation_numbers=numbers, limit=len(numbers))
+        customers = {str(r["relationNumber"]): relation_to_customer(r) for r in page.items}
+        enriched: list[CanonicalRecord] = []
+        for order in orders:
+            found = customers.get(order.customer.source_id or "") if order.customer else None
+            enriched.append(order.model_copy(update={"customer": found}) if found else order)
+        return enriched
 
     async def _read_stock(
         self, cursor: str | None, full: bool

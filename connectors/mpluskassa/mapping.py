@@ -81,7 +81,8 @@ DEFAULT_MAPPING: dict[Entity, dict[str, str]] = {
     },
     Entity.stock: {
         "sku": "sku",
-        "amount": "available",
+        # The flow's stock formula (available - reserved by default) when a flow computed it.
+        "amount": "quantity || available",
         "managed": "managed",
     },
     Entity.orders: {
@@ -92,11 +93,14 @@ DEFAULT_MAPPING: dict[Entity, dict[str, str]] = {
         "invoiceAddress": _order_address("billingAddress"),
         "deliveryAddress": _order_address("shippingAddress"),
         "pricesIncludeTax": "pricesIncludeTax",
-        "lines": "lines[?kind == 'item'].{sku: sku, text: description, quantity: quantity, "
+        # Shipping and discount lines carry the till's own (numeric) article numbers from the
+        # flow's settings; validation checks them against MplusKASSA's key rule.
+        "lines": "lines[?kind != 'text' && sku].{sku: sku, text: description, quantity: quantity, "
         "price: unitPrice, discountPercentage: discountPercentage}",
         "payments": "payments[].{method: method, amount: amount, reference: reference}",
-        "paymentMethod": "paymentMethod",
-        "deliveryMethod": "shippingMethod",
+        "paymentMethod": "paymentMethodCode || paymentMethod",
+        "deliveryMethod": "shippingMethodCode || shippingMethod",
+        "relationNumber": "debtorId",
         "totalIncl": "totalInclTax",
     },
 }

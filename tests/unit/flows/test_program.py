@@ -96,7 +96,7 @@ def test_fingerprint_follows_the_desired_content(example_specs: SpecSet) -> None
 
 def test_products_to_mpluskassa(example_specs: SpecSet) -> None:
     """Create-only fields get their policy; a non-numeric SKU fails per record; the custom
-    filter skips products not sold in the shop."""
+    filter skips cost items (group 900)."""
     program = _program(example_specs, "products", "mpluskassa")
     sold = {"webshop": True}
     desire = program.desire(
@@ -111,10 +111,10 @@ def test_products_to_mpluskassa(example_specs: SpecSet) -> None:
     assert isinstance(desire, Desire)
     assert desire.policies["longDescription"] == "create_only"
     assert desire.policies["extraText"] == "create_only"
-    bad = program.desire(Product(sku="A-100", custom_fields=sold))
+    bad = program.desire(Product(sku="A-100", name="Taart", custom_fields=sold))
     assert isinstance(bad, Dropped)
     assert bad.kind == "fail"
     assert "numbers" in bad.reason
-    hidden = program.desire(Product(sku="100046", custom_fields={"webshop": False}))
+    hidden = program.desire(Product(sku="100046", name="Verzending", group="900"))
     assert isinstance(hidden, Dropped)
     assert hidden.kind == "skip"

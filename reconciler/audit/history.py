@@ -16,6 +16,7 @@ from reconciler.audit.model import Comparison, HistoryEntry, Side
 from reconciler.audit.revisions import (
     WORKTREE,
     LoadedRevision,
+    ParseCache,
     load_commit,
     load_worktree,
     resolve,
@@ -32,13 +33,16 @@ class _Revisions:
         self.path = path
         self.capabilities = capabilities
         self._cache: dict[str | None, LoadedRevision] = {None: LoadedRevision(Snapshot())}
+        self._parsed: ParseCache = {}
 
     def load(self, commit: git.Commit | None) -> LoadedRevision:
         # No commit (the parent of a root commit) and no spec tree both mean: no specs yet.
         tree = spec_tree_id(commit, self.path) if commit is not None else None
         if tree not in self._cache:
             assert commit is not None  # only None maps to the pre-filled empty revision
-            self._cache[tree] = load_commit(commit, self.path, capabilities=self.capabilities)
+            self._cache[tree] = load_commit(
+                commit, self.path, capabilities=self.capabilities, cache=self._parsed
+            )
         return self._cache[tree]
 
 

@@ -30,7 +30,13 @@ from reconciler.audit.semantic import DocKey, Snapshot, snapshot
 from reconciler.capabilities import Capabilities
 from reconciler.errors import UsageError
 from reconciler.spec.diagnostics import Code, Diagnostic, Severity
-from reconciler.spec.loader import FIXTURE_DIR, MAX_FILE_BYTES, SPEC_SUFFIXES, parse_documents
+from reconciler.spec.loader import (
+    FIXTURE_DIR,
+    MAX_FILE_BYTES,
+    SPEC_SUFFIXES,
+    RawDocument,
+    parse_documents,
+)
 from reconciler.spec.meaning import check_meaning
 from reconciler.spec.models import KINDS
 from reconciler.spec.specset import build
@@ -51,8 +57,14 @@ class LoadedRevision:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-FileSource = tuple[str, int, Callable[[], bytes]]
-"""A spec file as the walk yields it: its path in the repository, its size, how to read it."""
+FileSource = tuple[str, int, str | None, Callable[[], bytes]]
+"""A spec file as the walk yields it: its path in the repository, its size, its git object id
+(``None`` on disk) and how to read it."""
+
+Parsed = tuple[list[RawDocument], list[Diagnostic]]
+ParseCache = dict[tuple[str, str], Parsed]
+"""Parsed files by (object id, path): a file unchanged between revisions is parsed once, which
+is most of the cost of walking a history (the round-trip YAML parser is slow)."""
 
 
 def is_remote(location: str) -> bool:
@@ -132,10 +144,14 @@ def describe(repo: git.Repo) -> str:
 
 
 def load_commit(
-    commit: git.Commit, path: str, *, capabilities: Mapping[str, Capabilities]
+    commit: git.Commit,
+    path: str,
+    *,
+    capabilities: Mapping[str, Capabilities],
+    cache: ParseCache | None = None,
 ) -> LoadedRevision:
     """The specs under ``path`` at ``commit``, read from git blobs."""
-    return load_files(_commit_files(commit, path), capabilities=capabilities)
+    return load_files(_commit_files(commit, path), capabilities=capabilities, cache=cache)
 
 
 def load_worktree(
@@ -157,21 +173,24 @@ def spec_tree_id(commit: git.Commit, path: str) -> str | None:
 
 
 def load_files(
-    files: Iterator[FileSource], *, capabilities: Mapping[str, Capabilities]
+    files: Iterator[FileSource],
+    *,
+    capabilities: Mapping[str, Capabilities],
+    cache: ParseCache | None = None,
 ) -> LoadedRevision:
     """Validate spec files as ``koppel validate`` does and keep what loaded as a snapshot."""
     diagnostics: list[Diagnostic] = []
     unreadable: set[str] = set()
     raw_keys: set[DocKey] = set()
     good = []
-    for display, size, read in files:
+    for display, size, object_id, read in files:
         if size > MAX_FILE_BYTES:
             unreadable.add(display)
             diagnostics.append(
                 Diagnostic(display, 1, 1, Code.file_too_large, f"the file has {size} bytes")
             )
             continue
-        documents, problems = parse_documents(read(), file=Path(display), display=display)
+        documents, problems = _parse(display, object_id, read, cache)
         diagnostics.extend(problems)
         if problems:
             unreadable.add(display)  # documents after the error in this file are unknown
@@ -191,6 +210,17 @@ def load_files(
     errors = sum(1 for d in diagnostics if d.severity is Severity.error)
     result = snapshot(specs, problems=errors, unreadable_files=unreadable, unreadable_keys=raw_keys)
     return LoadedRevision(result, tuple(sorted(set(diagnostics))))
+
+
+def _parse(
+    display: str, object_id: str | None, read: Callable[[], bytes], cache: ParseCache | None
+) -> Parsed:
+    if cache is None or object_id is None:
+        return parse_documents(read(), file=Path(display), display=display)
+    key = (object_id, display)
+    if key not in cache:
+        cache[key] = parse_documents(read(), file=Path(display), display=display)
+    return cache[key]
 
 
 def _raw_key(data: object) -> DocKey | None:
@@ -242,7 +272,7 @@ def _blob_source(blob: git.Blob) -> FileSource:
         data: bytes = blob.data_stream.read()
         return data
 
-    return str(blob.path), int(blob.size), read
+    return str(blob.path), int(blob.size), blob.hexsha, read
 
 
 def _disk_files(workdir: Path, path: str) -> Iterator[FileSource]:
@@ -260,7 +290,7 @@ def _disk_files(workdir: Path, path: str) -> Iterator[FileSource]:
 
 def _disk_source(workdir: Path, file: Path) -> FileSource:
     display = file.relative_to(workdir).as_posix()
-    return display, file.stat().st_size, file.read_bytes
+    return display, file.stat().st_size, None, file.read_bytes
 
 
 def _spec_dir(name: str) -> bool:

@@ -155,7 +155,7 @@ class SemanticDiff:
 def document_data(model: Document) -> dict[str, Any]:
     """The comparable data of a model: everything it says, by alias, minus its identity (the
     key says that; a Tenant may or may not repeat its name as its tenant)."""
-    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True)
+    data: dict[str, Any] = model.model_dump(mode="json", by_alias=True, exclude_none=True)
     data.pop("apiVersion", None)
     data.pop("kind", None)
     metadata = dict(data.get("metadata") or {})
@@ -205,7 +205,8 @@ def diff(old: Snapshot, new: Snapshot) -> SemanticDiff:
     for key in sorted(set(old.documents) | set(new.documents)):
         before, after = old.documents.get(key), new.documents.get(key)
         if before is not None and after is not None:
-            fields = field_changes(before.data, after.data)
+            # Equality first: most documents of a revision are unchanged, and == is far cheaper.
+            fields = () if before.data == after.data else field_changes(before.data, after.data)
             if fields:
                 changes.append(DocumentChange(key, "changed", after.file, fields))
         elif after is not None:

@@ -92,13 +92,22 @@ def history_text(entries: Sequence[HistoryEntry], *, path: str) -> str:
         ]
         for document in entry.diff.documents:
             lines.append(f"    {MARKERS[document.change]} {_history_paths(document)}")
-        lines.extend(
-            f"    ? {item.key.label}: not compared, unreadable in "
-            f"{'the parent' if item.side == 'old' else 'this commit'}"
-            for item in entry.diff.uncompared
-        )
+        lines.extend(f"    ? {line}" for line in _uncompared_by_file(entry.diff.uncompared))
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _uncompared_by_file(items: Sequence[Uncompared]) -> list[str]:
+    # A broken file hides all of its documents; one line per file keeps a history readable.
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in items:
+        groups.setdefault((item.file, item.side), []).append(item.key.label)
+    lines = []
+    for (file, side), labels in groups.items():
+        where = "the parent" if side == "old" else "this commit"
+        count = f"{len(labels)} document{'s' * (len(labels) != 1)}"
+        lines.append(f"{file} unreadable in {where}: {count} not compared ({', '.join(labels)})")
+    return lines
 
 
 def _history_paths(document: DocumentChange) -> str:
@@ -177,6 +186,11 @@ def history_markdown(entries: Sequence[HistoryEntry], *, path: str) -> str:
             paths = ", ".join(_code(change.path) for change in document.fields)
             label = f"{document.change} {document.key.kind} `{_name(document.key)}`"
             lines.append(f"  - {label}" + (f": {paths}" if paths else ""))
+        for item in entry.diff.uncompared:
+            where = "the parent" if item.side == "old" else "this commit"
+            lines.append(
+                f"  - not compared, unreadable in {where}: {item.key.kind} `{_name(item.key)}`"
+            )
     return "\n".join(lines) + "\n"
 
 

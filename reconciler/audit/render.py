@@ -186,11 +186,7 @@ def history_markdown(entries: Sequence[HistoryEntry], *, path: str) -> str:
             paths = ", ".join(_code(change.path) for change in document.fields)
             label = f"{document.change} {document.key.kind} `{_name(document.key)}`"
             lines.append(f"  - {label}" + (f": {paths}" if paths else ""))
-        for item in entry.diff.uncompared:
-            where = "the parent" if item.side == "old" else "this commit"
-            lines.append(
-                f"  - not compared, unreadable in {where}: {item.key.kind} `{_name(item.key)}`"
-            )
+        lines.extend(f"  - {line}" for line in _uncompared_by_file(entry.diff.uncompared))
     return "\n".join(lines) + "\n"
 
 

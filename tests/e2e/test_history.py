@@ -138,7 +138,9 @@ def test_history_markdown_and_a_remote_url(spec_history: SpecHistory, tmp_path: 
     lines = result.output.splitlines()
     assert lines[0] == "### koppel: history of `specs`"
     assert lines[2].startswith(f"- `{spec_history.sha('fix')[:12]}`")
-    assert "**Bob Builder** — WIP: revenue account NL 8001 · invalid (1 problem)" in lines[3]
+    assert lines[3].startswith("  - specs/bakkerij-jansen/flows.yaml unreadable in the parent")
+    (broken,) = [line for line in lines if spec_history.sha("broken")[:12] in line]
+    assert "**Bob Builder** — WIP: revenue account NL 8001 · invalid (1 problem)" in broken
 
 
 def test_diff_text_between_two_revisions(spec_history: SpecHistory) -> None:

@@ -5,6 +5,7 @@ commit and its fix (see tests/fixtures/audit_repo.py)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -264,3 +265,24 @@ def test_directory_and_repo_together_are_a_usage_error(spec_history: SpecHistory
     result = _run("history", str(spec_history.path / "specs"), "--repo", str(spec_history.path))
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def _doc_examples() -> list[str]:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text()
+    return re.findall(r"```text\n(.*?)```", text, flags=re.DOTALL)
+
+
+def _normalised(output: str) -> str:
+    return re.sub(r"\b[0-9a-f]{12}\b", "<sha>", output)
+
+
+def test_the_examples_in_docs_audit_are_real_output(spec_history: SpecHistory) -> None:
+    """The history and diff examples in docs/audit.md are what the commands print for the
+    test repository (commit ids aside)."""
+    history_example, diff_example = _doc_examples()
+    repo = ("--repo", str(spec_history.path))
+    history = _normalised(_run("history", *repo, "--limit", "4").output).strip().split("\n\n")
+    for block in history_example.strip().split("\n\n"):
+        assert block in history
+    revs = (spec_history.sha("initial"), spec_history.sha("value-map"))
+    assert _normalised(_run("diff", *revs, *repo).output) == diff_example

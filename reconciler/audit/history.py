@@ -37,9 +37,10 @@ class _Revisions:
 
     def load(self, commit: git.Commit | None) -> LoadedRevision:
         # No commit (the parent of a root commit) and no spec tree both mean: no specs yet.
-        tree = spec_tree_id(commit, self.path) if commit is not None else None
+        if commit is None:
+            return self._cache[None]
+        tree = spec_tree_id(commit, self.path)
         if tree not in self._cache:
-            assert commit is not None  # only None maps to the pre-filled empty revision
             self._cache[tree] = load_commit(
                 commit, self.path, capabilities=self.capabilities, cache=self._parsed
             )

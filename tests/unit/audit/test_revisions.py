@@ -10,7 +10,9 @@ import pytest
 from connectors.registry import capabilities
 from reconciler.audit.history import compare, history
 from reconciler.audit.revisions import (
+    FileSource,
     load_commit,
+    load_files,
     load_worktree,
     open_repository,
     redact,
@@ -131,3 +133,54 @@ def test_a_directory_outside_git_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         open_repository(str(tmp_path), start=tmp_path)
     assert "not in a git repository" in caught.value.reason
+
+
+def _file(path: str, text: str) -> FileSource:
+    raw = text.encode()
+    return path, len(raw), None, lambda: raw
+
+
+TENANT_DOC = (
+    (EXAMPLES / "bakkerij-jansen" / "tenant.yaml")
+    .read_text()
+    .replace("name: bakkerij-jansen", "name: acme")
+)
+VALUE_MAP_DOC = """\
+apiVersion: koppel/v1
+kind: ValueMap
+metadata: {name: pay, tenant: acme}
+spec:
+  entries: {pin: "01"}
+  otherwise: fail
+"""
+
+
+def test_a_document_with_structure_errors_is_not_compared_rather_than_removed() -> None:
+    """A value map that gains an unknown field fails validation; the diff does not call it
+    removed, it reports it as not compared at the new side."""
+    caps = capabilities()
+    before = load_files(
+        iter([_file("specs/t.yaml", TENANT_DOC), _file("specs/v.yaml", VALUE_MAP_DOC)]),
+        capabilities=caps,
+    )
+    broken_map = VALUE_MAP_DOC.replace("otherwise: fail", "otherwise: fail\n  typo: 1")
+    after = load_files(
+        iter([_file("specs/t.yaml", TENANT_DOC), _file("specs/v.yaml", broken_map)]),
+        capabilities=caps,
+    )
+    assert before.snapshot.valid, before.diagnostics
+    assert after.snapshot.problems >= 1
+    result = diff(before.snapshot, after.snapshot)
+    assert result.empty
+    assert [(u.key.label, u.side) for u in result.uncompared] == [("ValueMap acme/pay", "new")]
+
+
+def test_a_file_over_the_size_limit_is_a_problem_not_a_read(tmp_path: Path) -> None:
+    """A spec file above the loader's limit is refused unread and counted as a problem."""
+
+    def never() -> bytes:
+        raise AssertionError("an oversized file must not be read")
+
+    loaded = load_files(iter([("specs/big.yaml", 10**9, None, never)]), capabilities=capabilities())
+    assert loaded.snapshot.problems == 1
+    assert loaded.snapshot.unreadable_files == {"specs/big.yaml"}

@@ -187,7 +187,14 @@ def load_files(
         if size > MAX_FILE_BYTES:
             unreadable.add(display)
             diagnostics.append(
-                Diagnostic(display, 1, 1, Code.file_too_large, f"the file has {size} bytes")
+                Diagnostic(
+                    display,
+                    1,
+                    1,
+                    Code.file_too_large,
+                    f"the file has {size} bytes, more than the limit of {MAX_FILE_BYTES}; "
+                    "split it into several files",
+                )
             )
             continue
         documents, problems = _parse(display, object_id, read, cache)
@@ -207,9 +214,10 @@ def load_files(
     specs, naming = build(good)
     diagnostics.extend(naming)
     diagnostics.extend(check_meaning(specs, capabilities))
-    errors = sum(1 for d in diagnostics if d.severity is Severity.error)
+    unique = tuple(sorted(set(diagnostics)))  # counted as `koppel validate` counts them
+    errors = sum(1 for d in unique if d.severity is Severity.error)
     result = snapshot(specs, problems=errors, unreadable_files=unreadable, unreadable_keys=raw_keys)
-    return LoadedRevision(result, tuple(sorted(set(diagnostics))))
+    return LoadedRevision(result, unique)
 
 
 def _parse(

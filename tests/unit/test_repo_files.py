@@ -127,3 +127,19 @@ def test_spec_repo_workflow_keeps_one_pull_request_comment() -> None:
     runs = "\n".join(s.get("run", "") for s in _spec_repo_steps())
     for produced in ("validate.txt", "diff.md", "plan.txt"):
         assert produced in runs
+
+
+def test_workflows_are_valid_github_workflows() -> None:
+    """Both workflows validate against the GitHub workflow schema that check-jsonschema vendors
+    (offline), so a step added in YAML cannot silently be dropped by GitHub."""
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    schema_file = files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    schema = json.loads(schema_file.read_text())
+    for name in ("ci.yml", "spec-repo.yml"):
+        workflow = _yaml(ROOT / ".github" / "workflows" / name)
+        errors = list(jsonschema.Draft7Validator(schema).iter_errors(workflow))
+        assert errors == [], (name, [e.message for e in errors])

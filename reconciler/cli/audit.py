@@ -86,8 +86,8 @@ def history(
 
 
 @click.command("diff")
-@click.argument("old")
-@click.argument("new", required=False)
+@click.argument("old", metavar="REV_A")
+@click.argument("new", metavar="[REV_B]", required=False)
 @click.option(
     "--repo",
     "location",
@@ -100,6 +100,7 @@ def history(
     "spec_path",
     default="specs",
     show_default=True,
+    metavar="PATH",
     help="The spec directory inside the repository.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
@@ -118,10 +119,10 @@ def diff(
     fmt: str,
     exit_code: bool,
 ) -> None:
-    """The semantic diff of the specs from revision OLD to revision NEW: documents added,
+    """The semantic diff of the specs from revision REV_A to revision REV_B: documents added,
     removed and changed, with each changed field path and its old and new value.
 
-    Without NEW, compares with the working tree (uncommitted edits included), or with HEAD in a
+    Without REV_B, compares with the working tree (uncommitted edits included), or with HEAD in a
     repository without one (a cloned remote). Reformatting, reordering keys, comments and moving
     documents between files are not changes.
 

@@ -15,6 +15,7 @@ from typing import Any
 from reconciler.audit.model import Comparison, HistoryEntry, Side
 from reconciler.audit.semantic import (
     MISSING,
+    DocKey,
     DocumentChange,
     FieldChange,
     SemanticDiff,
@@ -159,8 +160,8 @@ def _document_markdown(document: DocumentChange) -> list[str]:
     return lines
 
 
-def _name(key: Any) -> str:
-    return str(key.name) if key.kind == "Tenant" else f"{key.tenant}/{key.name}"
+def _name(key: DocKey) -> str:
+    return key.name if key.kind == "Tenant" else f"{key.tenant}/{key.name}"
 
 
 def _cell(value: Any) -> str:

@@ -25,6 +25,7 @@ def _run(*args: str) -> Result:
 
 @pytest.fixture(scope="module")
 def history_json(spec_history: SpecHistory) -> dict[str, Any]:
+    """`koppel history --format json` of the whole test repository, run once for the module."""
     result = _run("history", "--repo", str(spec_history.path), "--format", "json")
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.output)

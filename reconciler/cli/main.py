@@ -48,7 +48,17 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import audit, demo, passes, records, schemas, spectest, validate
+    from reconciler.cli import (
+        audit,
+        demo,
+        passes,
+        records,
+        run,
+        sandbox,
+        schemas,
+        spectest,
+        validate,
+    )
 
     cli.add_command(validate.validate)
     cli.add_command(schemas.schemas)
@@ -58,6 +68,8 @@ def _register() -> None:
     cli.add_command(passes.apply)
     cli.add_command(records.activity)
     cli.add_command(records.quarantine)
+    cli.add_command(sandbox.sandbox)
+    cli.add_command(run.run)
     cli.add_command(audit.history)
     cli.add_command(audit.diff)
 

@@ -49,6 +49,7 @@ def cli() -> None:
 
 def _register() -> None:
     from reconciler.cli import (
+        audit,
         demo,
         passes,
         records,
@@ -69,6 +70,8 @@ def _register() -> None:
     cli.add_command(records.quarantine)
     cli.add_command(sandbox.sandbox)
     cli.add_command(run.run)
+    cli.add_command(audit.history)
+    cli.add_command(audit.diff)
 
 
 _register()

@@ -1,0 +1,42 @@
+"""A pass's result as a ``FlowState``: the bridge from the pass engine to the notifier.
+
+Kept apart from the transition rules so those stay free of the engine's types.
+"""
+
+from __future__ import annotations
+
+from reconciler.logs import error_text
+from reconciler.notify.message import FAILURES_SHOWN
+from reconciler.notify.transitions import FlowOutcome, FlowState
+from reconciler.passes.runner import PassReport
+
+
+def state_of_pass(report: PassReport, *, revision: str | None) -> FlowState:
+    """The health a finished pass shows: stopped before writing, records failed, or ok."""
+    if report.stopped is not None:
+        return FlowState(
+            report.tenant, report.flow, revision, FlowOutcome.stopped, reason=report.stopped
+        )
+    counts = report.counts
+    if counts is None or counts.failed == 0:
+        return FlowState(report.tenant, report.flow, revision, FlowOutcome.ok)
+    first_key, first_reason = counts.failures[0] if counts.failures else ("", "")
+    reason = f"{counts.failed} records failed"
+    if first_key:
+        reason += f"; first: {first_key}: {first_reason}"
+    return FlowState(
+        report.tenant,
+        report.flow,
+        revision,
+        FlowOutcome.failing,
+        reason=reason,
+        failed=counts.failed,
+        failures=tuple(counts.failures[:FAILURES_SHOWN]),
+    )
+
+
+def state_of_error(
+    tenant: str, flow: str, *, revision: str | None, error: BaseException
+) -> FlowState:
+    """The health of a pass that ended with an exception (target down, credentials refused)."""
+    return FlowState(tenant, flow, revision, FlowOutcome.failing, reason=error_text(error))

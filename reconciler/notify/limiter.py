@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.state.rows import Clock, utc_now
+Clock = Callable[[], dt.datetime]
+"""Returns the current time, timezone-aware: the shape of ``reconciler.state.rows.Clock``,
+restated here so the pure half of notifications does not import the state package (SQLAlchemy)."""
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import logging
 
-from reconciler.notify.limiter import RateLimit, RateLimiter
+from reconciler.notify.limiter import Clock, RateLimit, RateLimiter, utc_now
 from reconciler.notify.message import digest_message, transition_message
 from reconciler.notify.sender import Sender
 from reconciler.notify.transitions import FlowState, Transition, TransitionTracker
-from reconciler.state.rows import Clock, utc_now
 
 log = logging.getLogger("koppel.notify")
 
@@ -48,11 +47,7 @@ class Notifier:
         if change is not None:
             self._held.setdefault(state.tenant, {})[state.flow] = change
             self._held_count[state.tenant] = self._held_count.get(state.tenant, 0) + 1
-        if (
-            state.tenant in self._held
-            and not await self._drain(state.tenant)
-            and change is not None
-        ):
+        if not await self._drain(state.tenant) and change is not None:
             log.info(
                 "notification held by the rate limit; it goes out in the next digest",
                 extra={
@@ -65,7 +60,8 @@ class Notifier:
         return change
 
     async def flush(self) -> int:
-        """Send the digests whose tenant has budget again; returns how many were sent."""
+        """Send the digests whose tenant has budget again; returns how many went out (delivered
+        or not: a failed delivery is logged by the sender)."""
         sent = 0
         for tenant in sorted(self._held):
             sent += await self._drain(tenant)
@@ -76,7 +72,10 @@ class Notifier:
         return self._held_count.get(tenant, 0)
 
     async def _drain(self, tenant: str) -> bool:
-        if not self.limiter.admit(tenant):
+        """Send what the tenant has held, if its budget allows; True when a message went out.
+        No await before the pop: another task reporting for the same tenant meanwhile must not
+        find the held transitions half-taken."""
+        if tenant not in self._held or not self.limiter.admit(tenant):
             return False
         latest = self._held.pop(tenant)
         count = self._held_count.pop(tenant)

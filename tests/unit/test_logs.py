@@ -15,6 +15,7 @@ import pytest
 from connectors.errors import SECRETS
 from reconciler.errors import UnavailableError
 from reconciler.logs import configure_logging, log_action
+from reconciler.state.rows import Action, Outcome
 
 # Distinct values: the registry is process-wide, so these must not occur in other tests' text.
 SECRET = "tok-9f8e7d6c5b4a-logs"
@@ -78,14 +79,18 @@ def test_action_event_is_one_json_line_with_its_fields() -> None:
 
 
 def test_failed_action_is_a_warning() -> None:
-    """A failed action stands out at the default level: it is logged at WARNING."""
+    """A failed action stands out at the default level: it is logged at WARNING; the state
+    store's Action/Outcome enums are written as their plain values."""
     stream = _capture(level="warning")
     logger = logging.getLogger("koppel.apply")
     common: dict[str, Any] = {"tenant": "t", "flow": "f", "diff": None, "revision": None}
-    log_action(logger, key="k1", action="create", outcome="ok", plan_id="p", **common)
-    log_action(logger, key="k2", action="create", outcome="failed", plan_id="p", **common)
+    log_action(logger, key="k1", action=Action.create, outcome=Outcome.ok, plan_id="p", **common)
+    log_action(
+        logger, key="k2", action=Action.create, outcome=Outcome.failed, plan_id="p", **common
+    )
     (line,) = _lines(stream)
     assert (line["key"], line["level"]) == ("k2", "warning")
+    assert (line["action"], line["outcome"]) == ("create", "failed")
 
 
 def test_every_record_is_exactly_one_parseable_line() -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -335,3 +335,39 @@ def test_a_non_http_url_is_refused_without_repeating_it() -> None:
     with pytest.raises(ValueError, match="http") as raised:
         WebhookSender("hooks.example.com/T0/B0/zzzsecretzzz")
     assert "zzzsecretzzz" not in str(raised.value)
+
+
+class FakeSender:
+    """An in-memory sender that yields to the event loop while "sending", like a real one."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    async def send(self, body: Mapping[str, Any]) -> bool:
+        await asyncio.sleep(0)
+        self.bodies.append(dict(body))
+        return True
+
+
+def test_concurrent_reports_and_flush_share_the_budget_safely() -> None:
+    """Flows of one tenant reporting at once while the loop flushes: no error, the budget is
+    kept, every held transition goes out exactly once (in one digest), and a recovery reported
+    during the flush is sent with the window's remaining budget."""
+    sender = FakeSender()
+    clock = Clock()
+    notifier = Notifier(sender, clock=clock, limit=RateLimit(messages=2))
+
+    async def scenario() -> None:
+        states = [_failing(f"f{n}") for n in range(6)]
+        await asyncio.gather(*(notifier.report(s) for s in states), notifier.flush())
+        assert len(sender.bodies) == 2
+        assert notifier.held("jansen") == 4
+        clock.now += dt.timedelta(minutes=15)
+        await asyncio.gather(notifier.flush(), notifier.flush(), notifier.report(_ok("f0")))
+
+    asyncio.run(scenario())
+    assert [b["event"] for b in sender.bodies] == ["failing", "failing", "digest", "recovered"]
+    digest = sender.bodies[2]
+    assert digest["held"] == 4
+    assert {f["flow"] for f in digest["flows"]} == {"f2", "f3", "f4", "f5"}
+    assert sender.bodies[3]["flow"] == "f0"

@@ -185,17 +185,21 @@ def event_fields(
     record: logging.LogRecord, *, static: Mapping[str, object], tracebacks: bool
 ) -> dict[str, Any]:
     """The structured content of a record, before masking: the fixed fields, then ``static``,
-    then the record's ``extra`` fields, then the exception as ``error`` (and ``traceback``)."""
+    then the record's ``extra`` fields, then the exception as ``error`` (and ``traceback``,
+    which replace an ``extra`` of the same name: the exception is the better source)."""
     fields: dict[str, Any] = {
         "time": _utc(record.created),
         "level": record.levelname.lower(),
         "logger": record.name,
         "message": record.getMessage(),
     }
-    fields.update(static)
+    # The fixed fields win over ``static`` and both over ``extra``: a stray ``extra={"time":
+    # …}`` must not make a line unsortable or hide which logger wrote it.
+    for name, value in static.items():
+        fields.setdefault(name, value)
     for name, value in vars(record).items():
         if name not in _STANDARD and not name.startswith("_"):
-            fields[name] = value
+            fields.setdefault(name, value)
     if record.exc_info and record.exc_info[1] is not None:
         fields["error"] = error_text(record.exc_info[1])
         if tracebacks:

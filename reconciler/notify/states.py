@@ -20,10 +20,10 @@ def state_of_pass(report: PassReport, *, revision: str | None) -> FlowState:
     counts = report.counts
     if counts is None or counts.failed == 0:
         return FlowState(report.tenant, report.flow, revision, FlowOutcome.ok)
-    first_key, first_reason = counts.failures[0] if counts.failures else ("", "")
-    reason = f"{counts.failed} records failed"
-    if first_key:
-        reason += f"; first: {first_key}: {first_reason}"
+    # The reason is the count only: the first failures travel separately and every message
+    # lists them, so repeating the first one here would print it twice.
+    plural = "s" if counts.failed != 1 else ""
+    reason = f"{counts.failed} record{plural} failed"
     return FlowState(
         report.tenant,
         report.flow,

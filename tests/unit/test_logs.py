@@ -176,6 +176,15 @@ def test_static_fields_are_on_every_line() -> None:
     assert [line["replica"] for line in _lines(stream)] == ["koppel-7f9c-x2"] * 2
 
 
+def test_fixed_fields_cannot_be_overwritten_by_extras() -> None:
+    """An ``extra`` or ``static`` field named like a fixed one does not replace it."""
+    stream = _capture(static={"logger": "spoofed", "replica": "r1"})
+    logging.getLogger("koppel.loop").warning("real", extra={"level": "debug", "time": "0"})
+    (line,) = _lines(stream)
+    assert (line["logger"], line["level"], line["replica"]) == ("koppel.loop", "warning", "r1")
+    assert line["time"].endswith("Z")
+
+
 def test_configuring_again_replaces_the_handler() -> None:
     """A second configure_logging does not duplicate every line."""
     _capture()

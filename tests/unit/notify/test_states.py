@@ -20,14 +20,21 @@ def test_clean_pass_is_ok() -> None:
 
 
 def test_failed_records_make_the_flow_failing_with_the_first_ones() -> None:
-    """Failed records give ``failing``, the count, a one-line reason and at most five keys."""
+    """Failed records give ``failing``, the count as the reason and at most five failures."""
     failures = [(f"order-{n}", "tax code unknown") for n in range(8)]
     counts = Counts(read=10, created=2, failed=8, failures=failures)
     state = state_of_pass(_report(counts=counts), revision="r1")
     assert state.outcome is FlowOutcome.failing
     assert state.failed == 8
-    assert state.reason == "8 records failed; first: order-0: tax code unknown"
+    assert state.reason == "8 records failed"
     assert state.failures == tuple(failures[:5])
+
+
+def test_one_failed_record_reads_well() -> None:
+    """The reason for one failure is singular."""
+    counts = Counts(read=1, failed=1, failures=[("sku-1", "article number must be numeric")])
+    state = state_of_pass(_report(counts=counts), revision="r1")
+    assert state.reason == "1 record failed"
 
 
 def test_stopped_pass_is_stopped_with_its_reason() -> None:

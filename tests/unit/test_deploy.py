@@ -121,6 +121,8 @@ def test_healthcheck_asks_healthz_with_python() -> None:
     assert command[0] == "python"
     assert "urllib.request" in command[-1]
     assert "http://127.0.0.1:8080/healthz" in command[-1]
+    cmd = json.loads(only(runtime_stage(), "CMD").args)
+    assert cmd[cmd.index("--listen") + 1].endswith(":8080")  # the port the check asks
     assert "curl" not in check
     assert "wget" not in check
 

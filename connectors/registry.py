@@ -15,7 +15,7 @@ from types import ModuleType
 from connectors.base import Connector
 from reconciler.canonical import Entity
 from reconciler.capabilities import Capabilities
-from reconciler.errors import ConnectorError
+from reconciler.errors import NotFoundError
 from reconciler.spec.models.base import SecretRef
 
 SecretLookup = Callable[[SecretRef, str], str]
@@ -80,20 +80,18 @@ def connect(connection: object, *, secret: SecretLookup) -> Connector:
     """
     system = str(getattr(connection, "system", ""))
     try:
-        module = importlib.import_module(f"{_module(system).__name__}.connector")
-    except (KeyError, ModuleNotFoundError) as exc:
-        raise ConnectorError(
+        factory = getattr(_module(system), "connect", None)
+    except KeyError:
+        factory = None
+    if factory is None:
+        # Permanent: waiting does not install a connector.
+        raise NotFoundError(
             "no connector client is installed for this system yet",
             system=system or "unknown",
             operation="connect",
             hint="the system's capability table exists, but koppel cannot talk to it yet",
-        ) from exc
-    factory = getattr(module, "connect", None)
-    if factory is None:
-        raise ConnectorError(
-            "the connector package has no connect()", system=system, operation="connect"
         )
     built = factory(connection, secret=secret)
     if not isinstance(built, Connector):
-        raise TypeError(f"connectors.{system}.connect returned {type(built).__name__}")
+        raise TypeError(f"{system}: connect() returned {type(built).__name__}")
     return built

@@ -18,8 +18,12 @@ from reconciler.spec.models.base import SecretRef
 class SecretResolver:
     """Resolves references against an environment (``os.environ`` by default) and the disk."""
 
-    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, environ: Mapping[str, str] | None = None, *, files: Mapping[str, str] | None = None
+    ) -> None:
         self._environ = os.environ if environ is None else environ
+        self._files = dict(files or {})
+        """Path -> content standing in for secret files (the demo and tests)."""
 
     def resolve(self, ref: SecretRef, *, what: str) -> str:
         """The secret's value; ``what`` says whose secret it is, for the error message."""
@@ -31,6 +35,8 @@ class SecretResolver:
                     hint=f"export {ref.env}=… (or mount it from your secret store)",
                 )
             return value.strip()
+        if ref.file in self._files:
+            return self._files[str(ref.file)]
         path = Path(str(ref.file))
         try:
             value = path.read_text(encoding="utf-8").strip()

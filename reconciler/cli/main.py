@@ -48,7 +48,16 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import demo, passes, records, schemas, spectest, validate
+    from reconciler.cli import (
+        demo,
+        passes,
+        records,
+        run,
+        sandbox,
+        schemas,
+        spectest,
+        validate,
+    )
 
     cli.add_command(validate.validate)
     cli.add_command(schemas.schemas)
@@ -58,6 +67,8 @@ def _register() -> None:
     cli.add_command(passes.apply)
     cli.add_command(records.activity)
     cli.add_command(records.quarantine)
+    cli.add_command(sandbox.sandbox)
+    cli.add_command(run.run)
 
 
 _register()

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -32,6 +33,7 @@ from reconciler.state.rows import Action as Done
 from reconciler.state.rows import Outcome
 
 CUSTOMER_PREFIX = "customer:"
+KEEP_KEYS = 1000
 
 
 @dataclass
@@ -45,9 +47,14 @@ class Counts:
     skipped: int = 0
     failed: int = 0
     quarantined: int = 0
+    interrupted: int = 0
+    """Records not attempted because the pass was stopped (shutdown, lost lease)."""
     held: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
     """(key, reason) of the records that failed this pass."""
+    updated_keys: list[str] = field(default_factory=list)
+    """Keys updated this pass (at most KEEP_KEYS): a drift scan updating the same keys pass after
+    pass is another writer reverting koppel's work."""
 
 
 class _Failed(Exception):
@@ -89,6 +96,26 @@ class Applier:
 
     async def _one(self, planned: Planned) -> bool:
         """Apply one planned record; True when it must be retried (the cursor holds)."""
+        if self._halted():
+            self.counts.interrupted += 1
+            return True
+        return await self._record(planned)
+
+    def _halted(self) -> bool:
+        """True once the process is stopping or the flow's lease is lost: start nothing new."""
+        ctx = self.ctx
+        if ctx.stopping is not None and ctx.stopping.is_set():
+            return True
+        return ctx.lease is not None and not ctx.store.is_current(ctx.lease)
+
+    def _fenced(self) -> AbstractContextManager[object]:
+        """State writes fenced by the lease. Never held across an await: each unit of work is
+        a few synchronous statements, so concurrent records do not wait on each other."""
+        if self.ctx.lease is None:
+            return nullcontext()
+        return self.ctx.store.transaction(lease=self.ctx.lease)
+
+    async def _record(self, planned: Planned) -> bool:
         action = planned.action
         self.counts.read += 1
         if action.kind is ActionKind.noop:
@@ -137,6 +164,8 @@ class Applier:
                     reason = f"updating {self.ctx.entity.value} {action.key}: {exc}"
                     raise _Failed(reason, _delay(exc)) from exc
                 self.counts.updated += 1
+                if len(self.counts.updated_keys) < KEEP_KEYS:
+                    self.counts.updated_keys.append(action.key)
                 self._applied(
                     action, Done.update, None, diff=_changes(action), message=action.reason
                 )
@@ -182,14 +211,17 @@ class Applier:
         The intent's idempotency key is the natural key the target finds the record by (an
         order's reference, a customer's e-mail), so a restart can look it up."""
         store = self.ctx.store
-        intent = store.journal_intent(
-            self.ctx.tenant,
-            self.ctx.flow,
-            key,
-            action=Done.create,
-            idempotency_key=natural,
-            payload_fingerprint=fingerprint,
-        )
+        if self._halted():
+            raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
+        with self._fenced():
+            intent = store.journal_intent(
+                self.ctx.tenant,
+                self.ctx.flow,
+                key,
+                action=Done.create,
+                idempotency_key=natural,
+                payload_fingerprint=fingerprint,
+            )
         try:
             result = await self.ctx.target.create(entity, record)
         except ConnectorError as exc:
@@ -222,19 +254,22 @@ class Applier:
         diff: dict[str, Any],
         message: str | None,
     ) -> None:
-        self.ctx.store.record_applied(
-            self.ctx.tenant,
-            self.ctx.flow,
-            action.key,
-            fingerprint=action.fingerprint or "",
-            action=done,
-            target_id=target_id,
-            revision=self.ctx.revision,
-        )
-        self._log(action, done, Outcome.ok, diff=diff, message=message)
+        with self._fenced():
+            self.ctx.store.record_applied(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                fingerprint=action.fingerprint or "",
+                action=done,
+                target_id=target_id,
+                revision=self.ctx.revision,
+            )
+            self._log(action, done, Outcome.ok, diff=diff, message=message)
 
     def _settle(self, action: Action, done: Done) -> None:
-        if action.fingerprint:
+        if not action.fingerprint:
+            return
+        with self._fenced():
             self.ctx.store.record_applied(
                 self.ctx.tenant,
                 self.ctx.flow,
@@ -247,24 +282,25 @@ class Applier:
     def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
         self.counts.failed += 1
         self.counts.failures.append((action.key, reason))
-        state = self.ctx.store.record_failed(
-            self.ctx.tenant,
-            self.ctx.flow,
-            action.key,
-            action=Done.fail,
-            reason=reason,
-            revision=self.ctx.revision,
-            retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
-        )
+        with self._fenced():
+            state = self.ctx.store.record_failed(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                action=Done.fail,
+                reason=reason,
+                revision=self.ctx.revision,
+                retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
+            )
+            self._log(
+                action,
+                Done.fail,
+                Outcome.failed,
+                message=reason,
+                diff=_changes(action) if action.changes else None,
+            )
         if state.quarantined:
             self.counts.quarantined += 1
-        self._log(
-            action,
-            Done.fail,
-            Outcome.failed,
-            message=reason,
-            diff=_changes(action) if action.changes else None,
-        )
         return not state.quarantined
 
     def _log(

@@ -3,6 +3,7 @@ revision, and the knobs — gathered once, so the pass itself only streams recor
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from connectors.base import DEFAULT_KEY_FIELDS, Connector, CustomerLink
@@ -10,6 +11,7 @@ from reconciler.canonical import Entity
 from reconciler.flows.program import FlowProgram
 from reconciler.plan.normalise import FieldRules
 from reconciler.spec.models.flow import Safety
+from reconciler.state.rows import Lease
 from reconciler.state.store import StateStore
 
 
@@ -31,6 +33,11 @@ class FlowContext:
     concurrency: int = 8
     """Records written at once (the connection's HTTP client bounds requests as well)."""
     key_fields: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_KEY_FIELDS))
+    lease: Lease | None = None
+    """With several replicas: the flow's lease. Every record's state is written fenced by it,
+    and no target write starts once it is lost."""
+    stopping: asyncio.Event | None = None
+    """Set on shutdown: the record in flight finishes, no new one starts."""
 
     def target_key(self, entity: Entity, fields: dict[str, object], fallback: str) -> str:
         """The key the target finds this record by: its key field's desired value."""

@@ -38,13 +38,19 @@ class Observation:
     desired: int = 0
 
 
-async def observe(ctx: FlowContext, *, full: bool, now: dt.datetime, spool: Spool) -> Observation:
-    """Plan the whole pass into ``spool``; see the module docstring."""
+async def observe(
+    ctx: FlowContext, *, full: bool, now: dt.datetime, spool: Spool, reread: bool = False
+) -> Observation:
+    """Plan the whole pass into ``spool``; see the module docstring.
+
+    ``full``: a drift scan, reading every record and comparing each with the live target.
+    ``reread``: read every record again (the specs changed, so every desired record may have),
+    but trust fingerprints: only records whose desired content changed are looked up."""
     seen = Observation(spool)
-    cursor = None if full else ctx.store.get_cursor(ctx.tenant, ctx.flow)
+    cursor = None if full or reread else ctx.store.get_cursor(ctx.tenant, ctx.flow)
     skus_known: dict[str, bool] = {}
     page_number = 0
-    async for page in ctx.source.read(ctx.entity, cursor=cursor, full=full):
+    async for page in ctx.source.read(ctx.entity, cursor=cursor, full=full or reread):
         seen.read += len(page.records)
         planned = await _plan_page(
             ctx, page.records, page_number, full=full, now=now, seen=seen, skus_known=skus_known

@@ -83,6 +83,7 @@ async def run_pass(
     ctx: FlowContext,
     *,
     full: bool = False,
+    reread: bool = False,
     confirm: bool = False,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
@@ -97,7 +98,7 @@ async def run_pass(
     )
     try:
         with Spool() as spool:
-            seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool)
+            seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool, reread=reread)
             tally = Tally.of(p.action for p in spool)
             report = PassReport(
                 ctx.tenant,

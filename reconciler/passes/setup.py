@@ -29,10 +29,14 @@ class Connections:
     secrets: SecretResolver = field(default_factory=SecretResolver)
     endpoints: Mapping[str, str] = field(default_factory=dict)
     """Connection name (or ``tenant/connection``) -> base URL replacing the spec's endpoint."""
+    given: Mapping[tuple[str, str], Connector] = field(default_factory=dict)
+    """(tenant, connection) -> a ready connector used instead of connecting (tests, embedding)."""
     _open: dict[tuple[str, str], Connector] = field(default_factory=dict)
 
     def get(self, specs: SpecSet, tenant: str, name: str) -> Connector:
         key = (tenant, name)
+        if key in self.given:
+            return self.given[key]
         if key not in self._open:
             connection: Any = specs.tenants[tenant].model.spec.connections[name]
             endpoint = self.endpoints.get(f"{tenant}/{name}") or self.endpoints.get(name)
@@ -95,8 +99,9 @@ def build_context(
     connections: Connections,
     store: StateStore,
     revision: str | None = None,
+    source: Connector | None = None,
 ) -> FlowContext:
-    """The context of one flow's pass."""
+    """The context of one flow's pass; ``source`` replaces the source connection (tests)."""
     tenant = str(flow.model.metadata.tenant)
     spec = flow.model.spec
     target_system = specs.tenants[tenant].model.spec.connections[spec.target].system
@@ -111,7 +116,7 @@ def build_context(
         tenant=tenant,
         flow=flow.name,
         program=program,
-        source=connections.get(specs, tenant, spec.source),
+        source=source or connections.get(specs, tenant, spec.source),
         target=target,
         store=store,
         safety=spec.safety,

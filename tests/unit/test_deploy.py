@@ -340,8 +340,9 @@ def test_pod_is_locked_down() -> None:
     empty_dirs = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
     mounts = {m["mountPath"]: m["name"] for m in main["volumeMounts"]}
     assert mounts["/tmp"] in empty_dirs
-    work_dir = main["args"][main["args"].index("--work-dir") + 1]
-    assert mounts[work_dir] in empty_dirs
+    work_dir = main["args"][main["args"].index("--workdir") + 1]
+    (mount,) = [path for path in mounts if work_dir == path or work_dir.startswith(path + "/")]
+    assert mounts[mount] in empty_dirs
     assert main["resources"]["requests"]["memory"]
     assert main["resources"]["limits"]["memory"]
     assert pod["automountServiceAccountToken"] is False
@@ -374,6 +375,36 @@ def test_args_only_use_variables_that_are_defined() -> None:
         ref = item.get("valueFrom", {}).get("configMapKeyRef")
         if ref is not None:
             assert ref["key"] in config[ref["name"]], ref
+
+
+def _run_options() -> set[str]:
+    # Through the command group, as the console script loads it (cli.run imports cli.main).
+    from reconciler.cli.main import cli
+
+    run = cli.commands["run"]
+    return {opt for param in run.params for opt in param.opts if opt.startswith("--")}
+
+
+def _options(words: list[str]) -> set[str]:
+    return {word.split("=", 1)[0] for word in words if word.startswith("--")}
+
+
+def test_arguments_are_options_koppel_run_accepts() -> None:
+    """The image's default CMD, the Deployment's args and the README's `docker run` use only
+    options `koppel run` has (an unknown one would stop every pod at start), and every
+    ``env:NAME`` secret reference in the args names a variable the container gets."""
+    accepted = _run_options()
+    cmd = json.loads(only(runtime_stage(), "CMD").args)
+    main = container()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (snippet,) = re.findall(r"^docker run .*?(?<!\\)$", readme, re.S | re.M)
+    after_image = shlex.split(snippet.replace("\\\n", " ")).index("koppel:0.1.0") + 1
+    for words in (cmd, main["args"], shlex.split(snippet.replace("\\\n", " "))[after_image:]):
+        assert _options(words) <= accepted, _options(words) - accepted
+    defined = {item["name"] for item in main["env"]}
+    references = [arg.split(":", 1)[1] for arg in main["args"] if arg.startswith("env:")]
+    assert references
+    assert set(references) <= defined
 
 
 def test_no_literal_secret_values_anywhere() -> None:

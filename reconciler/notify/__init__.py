@@ -15,7 +15,7 @@ from reconciler.notify.limiter import RateLimit, RateLimiter
 from reconciler.notify.message import digest_message, transition_message
 from reconciler.notify.notifier import Notifier
 from reconciler.notify.sender import WEBHOOK_SETTINGS, Sender, WebhookSender
-from reconciler.notify.states import state_of_error, state_of_pass
+from reconciler.notify.states import state_of, state_of_error, state_of_pass
 from reconciler.notify.transitions import (
     FlowOutcome,
     FlowState,
@@ -38,6 +38,7 @@ __all__ = [
     "TransitionTracker",
     "WebhookSender",
     "digest_message",
+    "state_of",
     "state_of_error",
     "state_of_pass",
     "transition",

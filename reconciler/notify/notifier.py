@@ -13,6 +13,7 @@ that could not be delivered is not re-sent (the status page and metrics still sh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from reconciler.notify.limiter import Clock, RateLimit, RateLimiter, utc_now
@@ -40,6 +41,9 @@ class Notifier:
         # tenant -> (flow -> its latest held transition), and how many were held in all.
         self._held: dict[str, dict[str, Transition]] = {}
         self._held_count: dict[str, int] = {}
+        # Reports submitted from synchronous callbacks; kept so they are not garbage-collected
+        # mid-flight and so shutdown can wait for them.
+        self._pending: set[asyncio.Task[Transition | None]] = set()
 
     async def report(self, state: FlowState) -> Transition | None:
         """Take a flow's state after a pass; send what it changes. Returns the transition."""
@@ -58,6 +62,20 @@ class Notifier:
                 },
             )
         return change
+
+    def submit(self, state: FlowState) -> None:
+        """``report`` from synchronous code on the running event loop, without waiting for the
+        webhook: for callbacks such as ``Reconciler.on_pass``. Reports run in submission order
+        (tasks start first in, first out), so a flow's states are compared in the order they
+        happened."""
+        task = asyncio.get_running_loop().create_task(self.report(state))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def wait_idle(self) -> None:
+        """Wait for the submitted reports to finish (on shutdown, so the last news goes out)."""
+        while self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
 
     async def flush(self) -> int:
         """Send the digests whose tenant has budget again; returns how many went out (delivered

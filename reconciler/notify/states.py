@@ -1,6 +1,7 @@
 """A pass's result as a ``FlowState``: the bridge from the pass engine to the notifier.
 
-Kept apart from the transition rules so those stay free of the engine's types.
+Kept apart from the transition rules so those stay free of the engine's types. ``state_of``
+takes exactly what ``Reconciler.on_pass`` hands its callback (a report, or the error text).
 """
 
 from __future__ import annotations
@@ -33,6 +34,24 @@ def state_of_pass(report: PassReport, *, revision: str | None) -> FlowState:
         failed=counts.failed,
         failures=tuple(counts.failures[:FAILURES_SHOWN]),
     )
+
+
+def state_of(
+    tenant: str,
+    flow: str,
+    *,
+    report: PassReport | None,
+    error: str | None,
+    revision: str | None,
+) -> FlowState | None:
+    """The state after a pass that gave ``report`` or ended with ``error`` (one of them); None
+    when there was neither (the flow disappeared from the specs before its pass ran)."""
+    if error is not None:
+        reason = " ".join(error.split())
+        return FlowState(tenant, flow, revision, FlowOutcome.failing, reason=reason)
+    if report is None:
+        return None
+    return state_of_pass(report, revision=revision)
 
 
 def state_of_error(

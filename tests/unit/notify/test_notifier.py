@@ -371,3 +371,24 @@ def test_concurrent_reports_and_flush_share_the_budget_safely() -> None:
     assert digest["held"] == 4
     assert {f["flow"] for f in digest["flows"]} == {"f2", "f3", "f4", "f5"}
     assert sender.bodies[3]["flow"] == "f0"
+
+
+def test_submit_from_a_synchronous_callback() -> None:
+    """``submit`` (for ``Reconciler.on_pass``, which is synchronous) reports in the background,
+    in order: failing then recovered for one flow gives those two messages, and ``wait_idle``
+    returns once they are sent."""
+    sender = FakeSender()
+    notifier = Notifier(sender, clock=Clock())
+
+    def on_pass(state: FlowState) -> None:
+        notifier.submit(state)
+
+    async def scenario() -> None:
+        on_pass(_failing())
+        on_pass(_failing())
+        on_pass(_ok())
+        assert sender.bodies == []  # nothing awaited yet: the callback did not block
+        await notifier.wait_idle()
+
+    asyncio.run(scenario())
+    assert [b["event"] for b in sender.bodies] == ["failing", "recovered"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.errors import AuthenticationError
-from reconciler.notify import FlowOutcome, state_of_error, state_of_pass
+from reconciler.notify import FlowOutcome, state_of, state_of_error, state_of_pass
 from reconciler.passes.apply import Counts
 from reconciler.passes.runner import PassReport
 from reconciler.plan.safety import Tally
@@ -49,3 +49,19 @@ def test_pass_that_raised_is_failing_with_the_error() -> None:
     state = state_of_error("jansen", "stock", revision=None, error=error)
     assert state.outcome is FlowOutcome.failing
     assert state.reason == "AuthenticationError: afas-profit GetConnector: token refused"
+
+
+def test_state_of_takes_what_on_pass_gives() -> None:
+    """The loop's callback arguments: an error text gives ``failing`` with it on one line, a
+    report gives the report's state, neither (flow gone) gives nothing to compare."""
+    failing = state_of("t", "f", report=None, error="afas down:\n  503", revision="r1")
+    assert failing is not None
+    assert (failing.outcome, failing.reason, failing.revision) == (
+        FlowOutcome.failing,
+        "afas down: 503",
+        "r1",
+    )
+    ok = state_of("t", "f", report=_report(counts=Counts(read=1)), error=None, revision="r1")
+    assert ok is not None
+    assert ok.outcome is FlowOutcome.ok
+    assert state_of("t", "f", report=None, error=None, revision="r1") is None

@@ -4,8 +4,9 @@
     limiter       pure + clock: at most N messages per tenant per window
     message       pure: the Slack-compatible body with structured fields, masked
     sender        effectful: POST to the webhook with short retries; never raises
-    notifier      composes them; held messages go out as one digest per tenant
-    states        a PassReport or an exception -> FlowState
+    notifier      composes them; held messages go out as one digest per tenant; submit() for
+                  synchronous callbacks (Reconciler.on_pass), wait_idle() on shutdown
+    states        what a pass gave (PassReport, error text or exception) -> FlowState
 
 The webhook URL is a secret reference the caller resolves; this package takes the URL itself.
 It sits below the loop and the server and above the pass engine (whose report it reads).

@@ -64,7 +64,8 @@ def _norm(value: Any, name: str, rules: FieldRules) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = " ".join(value.replace("\r\n", "\n").split()) if "\n" not in value else value.strip()
+        # Runs of whitespace (line breaks included) compare as one space: targets rewrap text.
+        text = " ".join(value.split())
         if not text:
             return ABSENT
         if _PLAIN_NUMBER.fullmatch(text):

@@ -72,6 +72,8 @@ class SqlBase(StateStore, abc.ABC):
         self._pg = engine.dialect.name == "postgresql"
 
     def close(self) -> None:
+        if self._conn is not None:
+            return  # a unit of work's view: the store that opened it owns the engine
         self._engine.dispose()
         if self._on_close is not None:
             self._on_close()

@@ -40,7 +40,7 @@ from reconciler.state.rows import (
     RunStatus,
     utc_now,
 )
-from reconciler.state.store import StateStore, lease_not_current
+from reconciler.state.store import StateStore, checked_clock, lease_not_current
 
 RECORD_KEY = ["tenant", "flow", "key"]
 COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
@@ -65,7 +65,7 @@ class SqlBase(StateStore, abc.ABC):
     ) -> None:
         self._engine = engine
         self._where = where  # the URL with its password masked: safe for messages
-        self._clock = clock
+        self._clock = checked_clock(clock)
         self._backoff = backoff or BackoffPolicy()
         self._on_close = on_close
         self._conn = connection  # set while bound to a unit of work

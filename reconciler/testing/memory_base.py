@@ -27,6 +27,7 @@ from reconciler.state.rows import (
 )
 from reconciler.state.store import (
     StateStore,
+    checked_clock,
     intent_already_resolved,
     lease_not_current,
     unknown_intent,
@@ -82,7 +83,7 @@ class MemoryBase(StateStore):
     """Tables, lock and units of work of the in-memory store, with its intents and leases."""
 
     def __init__(self, *, clock: Clock = utc_now, backoff: BackoffPolicy | None = None) -> None:
-        self._clock = clock
+        self._clock = checked_clock(clock)
         self._backoff = backoff or BackoffPolicy()
         self._lock = threading.RLock()
         self._t = Tables()

@@ -23,7 +23,7 @@ from reconciler.state.rows import (
     RunCounts,
     RunStatus,
 )
-from reconciler.state.store import unknown_run
+from reconciler.state.store import require_aware, unknown_run
 from reconciler.testing.memory_base import MemoryBase
 
 
@@ -244,6 +244,9 @@ class MemoryStore(MemoryBase):
         before_id: int | None = None,
         limit: int = 100,
     ) -> list[ActivityEntry]:
+        if since is not None:
+            since = require_aware(since, "activity(since=…)")
+
         def matches(entry: ActivityEntry) -> bool:
             return (
                 (tenant is None or entry.tenant == tenant)

@@ -83,7 +83,11 @@ class SqlBase(StateStore, abc.ABC):
     def _tx(self) -> Iterator[Connection]:
         """The current unit of work's connection, or a new transaction of its own."""
         if self._conn is not None:
-            yield self._conn
+            try:
+                yield self._conn
+            except SQLAlchemyError as error:
+                # Callers inside a unit of work see a StateError too, not the driver's error.
+                raise self._failure(error) from error
             return
         try:
             with self._engine.begin() as conn:
@@ -142,17 +146,21 @@ class SqlBase(StateStore, abc.ABC):
 
     def _record_rows(
         self, conn: Connection, tenant: str, flow: str, keys: Iterable[str]
-    ) -> Iterator[Row[Any]]:
+    ) -> list[Row[Any]]:
         wanted = list(dict.fromkeys(keys))
         r = t.records.c
+        rows: list[Row[Any]] = []
         for start in range(0, len(wanted), _KEY_CHUNK):
             chunk = wanted[start : start + _KEY_CHUNK]
-            yield from conn.execute(
-                sa.select(t.records).where(r.tenant == tenant, r.flow == flow, r.key.in_(chunk))
+            rows.extend(
+                conn.execute(
+                    sa.select(t.records).where(r.tenant == tenant, r.flow == flow, r.key.in_(chunk))
+                )
             )
+        return rows
 
     def _one_record(self, conn: Connection, tenant: str, flow: str, key: str) -> RecordState:
-        row = next(self._record_rows(conn, tenant, flow, [key]))
+        (row,) = self._record_rows(conn, tenant, flow, [key])
         return record_from_row(row)
 
     def _fence(self, conn: Connection, lease: Lease) -> None:

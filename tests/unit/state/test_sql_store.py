@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from setuptools import find_namespace_packages
 
 from reconciler.errors import StateError
-from reconciler.state import Lease, StateStore, open_store, tables
+from reconciler.state import Action, Lease, StateStore, open_store, tables
 from reconciler.state.migrate import head_revision
 from tests.unit.state.conftest import FakeClock, StoreFactory
 
@@ -262,3 +262,28 @@ def test_concurrent_acquisition_gives_each_flow_to_exactly_one_replica(
         thread.join(timeout=30)
     assert errors == []
     assert all(len(holders) == 1 for holders in won.values()), won
+
+
+def test_database_failures_are_state_errors_saying_where(fresh_url: str) -> None:
+    """When the database fails under the store (here: a table dropped behind its back), callers
+    get a StateError naming the store's (masked) URL with a hint, inside a unit of work too."""
+    store = open_store(fresh_url)
+    engine = sa.create_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE koppel_cursors"))
+    engine.dispose()
+    try:
+        with pytest.raises(StateError, match=r"the state store at .* failed: ") as failed:
+            store.get_cursor("t1", "orders")
+        assert failed.value.hint is not None
+
+        def inside_a_unit_of_work() -> None:
+            with store.transaction() as tx:
+                tx.record_applied("t1", "orders", "A", fingerprint="f", action=Action.create)
+                tx.set_cursor("t1", "orders", "c")
+
+        with pytest.raises(StateError, match="koppel_cursors"):
+            inside_a_unit_of_work()
+        assert store.fingerprints("t1", "orders", ["A"]) == {}
+    finally:
+        store.close()

@@ -62,7 +62,9 @@ def _fresh_schema_url(admin: sa.Engine) -> tuple[str, str]:
     schema = f"koppel_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    # lock_timeout: a test whose locking is broken fails within seconds instead of hanging.
+    options = f"-csearch_path={schema} -clock_timeout=5s"
+    url = make_url(PG_URL).update_query_dict({"options": options})
     return schema, url.render_as_string(hide_password=False)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -111,6 +113,14 @@ def _empty_tables(url: str) -> None:
 _engines: dict[str, sa.Engine] = {}
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite state database at the newest revision, for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "state.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
+
+
 BACKENDS = [
     "memory",
     "sqlite",
@@ -133,6 +143,9 @@ def open_backend(
     opened: list[StateStore] = []
     url: str | None = None
     if backend == "sqlite":
+        # A copy of a database migrated once per session: opening it only checks the revision.
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, Path(tmp_path) / "state.db")
         url = f"sqlite:///{tmp_path}/state.db"
     elif backend == "postgresql":
         url = request.getfixturevalue("pg_migrated_url")

@@ -1,6 +1,6 @@
 """The foundation of the SQL state store: connections, units of work, fencing, row conversion.
 
-One class serves SQLite and PostgreSQL; their differences are confined to a few places here:
+``SqlStore`` serves SQLite and PostgreSQL; their differences are confined to a few places here:
 upserts use each dialect's ``INSERT … ON CONFLICT``; PostgreSQL takes row locks (``FOR SHARE`` on
 the lease row while a fenced unit of work runs, ``FOR UPDATE SKIP LOCKED`` when acquiring) where
 SQLite relies on its database-wide write lock (every transaction starts ``BEGIN IMMEDIATE``, see

@@ -104,7 +104,9 @@ def pg_migrated_url() -> Iterator[str]:
 
 def _empty_tables(url: str) -> None:
     # DELETE, not TRUNCATE: on a handful of rows it is several times faster.
-    engine = _engines.setdefault(url, sa.create_engine(url))
+    if url not in _engines:
+        _engines[url] = sa.create_engine(url)
+    engine = _engines[url]
     with engine.begin() as conn:
         for table in reversed(tables.metadata.sorted_tables):
             conn.execute(table.delete())

@@ -1,6 +1,6 @@
 """The foundation of the SQL state store: connections, units of work, fencing, row conversion.
 
-One class serves SQLite and PostgreSQL; their differences are confined to a few places here:
+``SqlStore`` serves SQLite and PostgreSQL; their differences are confined to a few places here:
 upserts use each dialect's ``INSERT … ON CONFLICT``; PostgreSQL takes row locks (``FOR SHARE`` on
 the lease row while a fenced unit of work runs, ``FOR UPDATE SKIP LOCKED`` when acquiring) where
 SQLite relies on its database-wide write lock (every transaction starts ``BEGIN IMMEDIATE``, see
@@ -40,7 +40,7 @@ from reconciler.state.rows import (
     RunStatus,
     utc_now,
 )
-from reconciler.state.store import StateStore, lease_not_current
+from reconciler.state.store import StateStore, checked_clock, lease_not_current
 
 RECORD_KEY = ["tenant", "flow", "key"]
 COUNTS = ("read", "created", "updated", "unchanged", "skipped", "failed")
@@ -65,13 +65,15 @@ class SqlBase(StateStore, abc.ABC):
     ) -> None:
         self._engine = engine
         self._where = where  # the URL with its password masked: safe for messages
-        self._clock = clock
+        self._clock = checked_clock(clock)
         self._backoff = backoff or BackoffPolicy()
         self._on_close = on_close
         self._conn = connection  # set while bound to a unit of work
         self._pg = engine.dialect.name == "postgresql"
 
     def close(self) -> None:
+        if self._conn is not None:
+            return  # a unit of work's view: the store that opened it owns the engine
         self._engine.dispose()
         if self._on_close is not None:
             self._on_close()
@@ -81,7 +83,11 @@ class SqlBase(StateStore, abc.ABC):
     def _tx(self) -> Iterator[Connection]:
         """The current unit of work's connection, or a new transaction of its own."""
         if self._conn is not None:
-            yield self._conn
+            try:
+                yield self._conn
+            except SQLAlchemyError as error:
+                # Callers inside a unit of work see a StateError too, not the driver's error.
+                raise self._failure(error) from error
             return
         try:
             with self._engine.begin() as conn:
@@ -140,17 +146,21 @@ class SqlBase(StateStore, abc.ABC):
 
     def _record_rows(
         self, conn: Connection, tenant: str, flow: str, keys: Iterable[str]
-    ) -> Iterator[Row[Any]]:
+    ) -> list[Row[Any]]:
         wanted = list(dict.fromkeys(keys))
         r = t.records.c
+        rows: list[Row[Any]] = []
         for start in range(0, len(wanted), _KEY_CHUNK):
             chunk = wanted[start : start + _KEY_CHUNK]
-            yield from conn.execute(
-                sa.select(t.records).where(r.tenant == tenant, r.flow == flow, r.key.in_(chunk))
+            rows.extend(
+                conn.execute(
+                    sa.select(t.records).where(r.tenant == tenant, r.flow == flow, r.key.in_(chunk))
+                )
             )
+        return rows
 
     def _one_record(self, conn: Connection, tenant: str, flow: str, key: str) -> RecordState:
-        row = next(self._record_rows(conn, tenant, flow, [key]))
+        (row,) = self._record_rows(conn, tenant, flow, [key])
         return record_from_row(row)
 
     def _fence(self, conn: Connection, lease: Lease) -> None:

@@ -17,6 +17,7 @@ from reconciler.state import tables as t
 from reconciler.state.rows import Action, ActivityEntry, JsonObject, Outcome, RecordState
 from reconciler.state.sql_base import activity_from_row, inserted_id, record_from_row
 from reconciler.state.sql_leases import SqlLeases
+from reconciler.state.store import require_aware
 
 
 class SqlLog(SqlLeases, abc.ABC):
@@ -107,7 +108,7 @@ class SqlLog(SqlLeases, abc.ABC):
             if value is not None:
                 query = query.where(column == value)
         if since is not None:
-            query = query.where(c.at >= since)
+            query = query.where(c.at >= require_aware(since, "activity(since=…)"))
         if before_id is not None:
             query = query.where(c.id < before_id)
         with self._tx() as conn:

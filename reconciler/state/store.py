@@ -23,6 +23,7 @@ from reconciler.errors import StateError
 from reconciler.state.rows import (
     Action,
     ActivityEntry,
+    Clock,
     Intent,
     JsonObject,
     Lease,
@@ -287,7 +288,22 @@ class StateStore(abc.ABC):
         self.close()
 
 
-# Errors both implementations raise, worded once so every backend says the same thing.
+# Checks and errors both implementations share, worded once so every backend says the same.
+
+
+def require_aware(value: dt.datetime, what: str) -> dt.datetime:
+    """``value`` in UTC; a naive datetime is refused, since its zone would be a guess."""
+    if value.tzinfo is None:
+        raise StateError(
+            f"{what} has no time zone ({value.isoformat()})",
+            hint="pass a timezone-aware datetime, e.g. datetime.now(datetime.UTC)",
+        )
+    return value.astimezone(dt.UTC)
+
+
+def checked_clock(clock: Clock) -> Clock:
+    """``clock``, refusing naive times: an injected clock that forgets the zone fails loudly."""
+    return lambda: require_aware(clock(), "the state store's clock")
 
 
 def lease_not_current(lease: Lease, what: str) -> StateError:

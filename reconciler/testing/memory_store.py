@@ -10,102 +10,25 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import replace
 
 from reconciler.state.rows import (
     Action,
     ActivityEntry,
-    BackoffPolicy,
-    Clock,
-    Intent,
     JsonObject,
-    Lease,
     Outcome,
     RecordState,
     Run,
     RunCounts,
     RunStatus,
-    utc_now,
 )
-from reconciler.state.store import (
-    StateStore,
-    intent_already_resolved,
-    lease_not_current,
-    unknown_intent,
-    unknown_run,
-)
+from reconciler.state.store import require_aware, unknown_run
+from reconciler.testing.memory_base import MemoryBase
 
 
-@dataclass(frozen=True, slots=True)
-class _LeaseRow:
-    holder: str | None
-    generation: int
-    expires_at: dt.datetime | None
-
-
-@dataclass
-class _Tables:
-    """Everything the store holds; values are frozen rows, so a snapshot copies containers."""
-
-    records: dict[tuple[str, str, str], RecordState] = field(default_factory=dict)
-    cursors: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    runs: dict[int, Run] = field(default_factory=dict)
-    activity: list[ActivityEntry] = field(default_factory=list)
-    intents: dict[int, Intent] = field(default_factory=dict)
-    leases: dict[tuple[str, str], _LeaseRow] = field(default_factory=dict)
-    last_id: dict[str, int] = field(default_factory=dict)
-
-    def snapshot(self) -> _Tables:
-        return _Tables(
-            records=dict(self.records),
-            cursors=dict(self.cursors),
-            runs=dict(self.runs),
-            activity=list(self.activity),
-            intents=dict(self.intents),
-            leases=dict(self.leases),
-            last_id=dict(self.last_id),
-        )
-
-    def new_id(self, table: str) -> int:
-        self.last_id[table] = self.last_id.get(table, 0) + 1
-        return self.last_id[table]
-
-
-def _current(row: _LeaseRow | None, lease: Lease, now: dt.datetime) -> bool:
-    return (
-        row is not None
-        and row.holder == lease.holder
-        and row.generation == lease.generation
-        and row.expires_at is not None
-        and row.expires_at > now
-    )
-
-
-class MemoryStore(StateStore):
+class MemoryStore(MemoryBase):
     """The state store in a dict, for tests; thread-safe, one process, gone when dropped."""
-
-    def __init__(self, *, clock: Clock = utc_now, backoff: BackoffPolicy | None = None) -> None:
-        self._clock = clock
-        self._backoff = backoff or BackoffPolicy()
-        self._lock = threading.RLock()
-        self._t = _Tables()
-
-    @contextmanager
-    def transaction(self, *, lease: Lease | None = None) -> Iterator[StateStore]:
-        with self._lock:
-            if lease is not None and not self.is_current(lease):
-                raise lease_not_current(lease, "a fenced write")
-            saved = self._t.snapshot()
-            try:
-                yield self
-            except BaseException:
-                # A nested unit of work undoes only its own changes, like the SQL store's
-                # savepoints; the outer one undoes everything when the exception reaches it.
-                self._t = saved
-                raise
 
     # -- record state ------------------------------------------------------------------------
 
@@ -321,6 +244,9 @@ class MemoryStore(StateStore):
         before_id: int | None = None,
         limit: int = 100,
     ) -> list[ActivityEntry]:
+        if since is not None:
+            since = require_aware(since, "activity(since=…)")
+
         def matches(entry: ActivityEntry) -> bool:
             return (
                 (tenant is None or entry.tenant == tenant)
@@ -392,96 +318,6 @@ class MemoryStore(StateStore):
                 if state.quarantined and (tenant is None or state.tenant == tenant):
                     counts[state.tenant, state.flow] = counts.get((state.tenant, state.flow), 0) + 1
         return counts
-
-    # -- intent journal ----------------------------------------------------------------------
-
-    def journal_intent(
-        self,
-        tenant: str,
-        flow: str,
-        key: str,
-        *,
-        action: Action,
-        idempotency_key: str,
-        payload_fingerprint: str,
-    ) -> int:
-        with self._lock:
-            intent_id = self._t.new_id("intents")
-            self._t.intents[intent_id] = Intent(
-                id=intent_id,
-                tenant=tenant,
-                flow=flow,
-                key=key,
-                action=action,
-                idempotency_key=idempotency_key,
-                payload_fingerprint=payload_fingerprint,
-                created_at=self._clock(),
-                outcome=None,
-                target_id=None,
-                resolved_at=None,
-            )
-            return intent_id
-
-    def journal_result(
-        self, intent_id: int, *, outcome: Outcome, target_id: str | None = None
-    ) -> Intent:
-        with self._lock:
-            intent = self._t.intents.get(intent_id)
-            if intent is None:
-                raise unknown_intent(intent_id)
-            if intent.outcome is not None:
-                raise intent_already_resolved(intent)
-            intent = replace(
-                intent, outcome=outcome, target_id=target_id, resolved_at=self._clock()
-            )
-            self._t.intents[intent_id] = intent
-            return intent
-
-    def pending_intents(self, tenant: str, flow: str) -> list[Intent]:
-        with self._lock:
-            return [
-                intent
-                for _, intent in sorted(self._t.intents.items())
-                if intent.tenant == tenant and intent.flow == flow and intent.outcome is None
-            ]
-
-    # -- leases ------------------------------------------------------------------------------
-
-    def acquire(self, tenant: str, flow: str, *, holder: str, ttl: dt.timedelta) -> Lease | None:
-        with self._lock:
-            now = self._clock()
-            row = self._t.leases.get((tenant, flow), _LeaseRow(None, 0, None))
-            held = row.holder is not None and row.expires_at is not None and row.expires_at > now
-            if held and row.holder != holder:
-                return None
-            generation = row.generation if held else row.generation + 1
-            lease = Lease(tenant, flow, holder, generation, now + ttl)
-            self._t.leases[tenant, flow] = _LeaseRow(holder, generation, lease.expires_at)
-            return lease
-
-    def renew(self, lease: Lease, *, ttl: dt.timedelta) -> Lease:
-        with self._lock:
-            now = self._clock()
-            if not _current(self._t.leases.get((lease.tenant, lease.flow)), lease, now):
-                raise lease_not_current(lease, "renewing the lease")
-            renewed = replace(lease, expires_at=now + ttl)
-            self._t.leases[lease.tenant, lease.flow] = _LeaseRow(
-                lease.holder, lease.generation, renewed.expires_at
-            )
-            return renewed
-
-    def release(self, lease: Lease) -> bool:
-        with self._lock:
-            key = (lease.tenant, lease.flow)
-            if not _current(self._t.leases.get(key), lease, self._clock()):
-                return False
-            self._t.leases[key] = _LeaseRow(None, lease.generation, None)
-            return True
-
-    def is_current(self, lease: Lease) -> bool:
-        with self._lock:
-            row = self._t.leases.get((lease.tenant, lease.flow))
-            return _current(row, lease, self._clock())
 
     def close(self) -> None:
         """Nothing to release: no connections, no files."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -62,7 +64,9 @@ def _fresh_schema_url(admin: sa.Engine) -> tuple[str, str]:
     schema = f"koppel_test_{uuid.uuid4().hex[:12]}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    # lock_timeout: a test whose locking is broken fails within seconds instead of hanging.
+    options = f"-csearch_path={schema} -clock_timeout=5s"
+    url = make_url(PG_URL).update_query_dict({"options": options})
     return schema, url.render_as_string(hide_password=False)
 
 
@@ -100,13 +104,23 @@ def pg_migrated_url() -> Iterator[str]:
 
 def _empty_tables(url: str) -> None:
     # DELETE, not TRUNCATE: on a handful of rows it is several times faster.
-    engine = _engines.setdefault(url, sa.create_engine(url))
+    if url not in _engines:
+        _engines[url] = sa.create_engine(url)
+    engine = _engines[url]
     with engine.begin() as conn:
         for table in reversed(tables.metadata.sorted_tables):
             conn.execute(table.delete())
 
 
 _engines: dict[str, sa.Engine] = {}
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite state database at the newest revision, for tests to copy."""
+    path = tmp_path_factory.mktemp("template") / "state.db"
+    open_store(f"sqlite:///{path}").close()
+    return path
 
 
 BACKENDS = [
@@ -131,6 +145,9 @@ def open_backend(
     opened: list[StateStore] = []
     url: str | None = None
     if backend == "sqlite":
+        # A copy of a database migrated once per session: opening it only checks the revision.
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, Path(tmp_path) / "state.db")
         url = f"sqlite:///{tmp_path}/state.db"
     elif backend == "postgresql":
         url = request.getfixturevalue("pg_migrated_url")

@@ -149,3 +149,9 @@ def test_an_intent_is_resolved_once(store: StateStore) -> None:
         store.journal_result(intent, outcome=Outcome.ok, target_id="D1")
     with pytest.raises(StateError, match="intent 987654 does not exist"):
         store.journal_result(987654, outcome=Outcome.ok)
+
+
+def test_times_without_a_zone_are_refused(store: StateStore) -> None:
+    """A naive ``since`` is a StateError on every backend, not a silent guess of its zone."""
+    with pytest.raises(StateError, match="has no time zone"):
+        store.activity(since=dt.datetime(2026, 3, 1, 9, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 from reconciler.state import Action, Outcome, StateStore
 from tests.unit.state.conftest import FakeClock
@@ -128,3 +129,23 @@ def test_tenants_and_flows_are_isolated(store: StateStore) -> None:
     assert store.fingerprints("t1", "products", ["k"]) == {}
     assert store.quarantine_counts(tenant="t1") == {}
     assert store.quarantine_counts() == {("t2", "products"): 1}
+
+
+def test_concurrent_failures_of_one_record_are_all_counted(store: StateStore) -> None:
+    """Threads of one process (bounded apply concurrency) failing the same record at once lose
+    no count: the read-modify-write of the attempt counter is serialised on every backend."""
+
+    def fail_ten_times() -> None:
+        for _ in range(10):
+            store.record_failed("t1", "orders", "SO-1", action=Action.create, reason="503")
+
+    threads = [threading.Thread(target=fail_ten_times) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    state = store.get_record("t1", "orders", "SO-1")
+    assert state is not None
+    assert state.attempts == 40
+    assert state.quarantined

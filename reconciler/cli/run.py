@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,6 +100,20 @@ def _quiet_server_class() -> type:
     metavar="CONNECTION=URL",
     help="Use another base URL for a connection (sandboxes).",
 )
+@click.option(
+    "--notify-webhook",
+    envvar="KOPPEL_NOTIFY_WEBHOOK_REF",
+    help="env:NAME or file:PATH holding the URL told when a flow starts failing and when it "
+    "recovers (Slack-compatible JSON); default: env:KOPPEL_NOTIFY_WEBHOOK when that is set.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    envvar="KOPPEL_LOG_FORMAT",
+    default="json",
+    show_default=True,
+)
+@click.option("--log-level", envvar="KOPPEL_LOG_LEVEL", default="info", show_default=True)
 @handle_errors
 def run(
     *,
@@ -111,8 +127,21 @@ def run(
     webhook_secret: str | None,
     action_token: str | None,
     endpoints: tuple[str, ...],
+    notify_webhook: str | None,
+    log_format: str,
+    log_level: str,
 ) -> None:
     """Run the reconciler until SIGTERM: watch the repository, run the flows, serve status."""
+    from reconciler.logs import configure_logging
+    from reconciler.loop.reconciler import LoopSettings
+
+    configure_logging(
+        log_level,
+        "json" if log_format == "json" else "text",
+        static={"replica": LoopSettings().holder},
+    )
+    if notify_webhook is None and os.environ.get("KOPPEL_NOTIFY_WEBHOOK"):
+        notify_webhook = "env:KOPPEL_NOTIFY_WEBHOOK"
     host, port = _listen(listen)
     asyncio.run(
         _serve(
@@ -126,6 +155,7 @@ def run(
             poll=poll,
             webhook_ref=_secret_ref(webhook_secret, "--webhook-secret"),
             token_ref=_secret_ref(action_token, "--action-token"),
+            notify_ref=_secret_ref(notify_webhook, "--notify-webhook"),
             endpoints=parse_endpoints(endpoints),
         )
     )
@@ -143,6 +173,7 @@ async def _serve(
     poll: float,
     webhook_ref: SecretRef | None,
     token_ref: SecretRef | None,
+    notify_ref: SecretRef | None,
     endpoints: dict[str, str],
 ) -> None:
     import uvicorn
@@ -157,6 +188,7 @@ async def _serve(
     secrets = SecretResolver()
     webhook = secrets.resolve(webhook_ref, what="webhook secret") if webhook_ref else None
     token = secrets.resolve(token_ref, what="action token") if token_ref else None
+    notify_url = secrets.resolve(notify_ref, what="notification webhook") if notify_ref else None
     store = open_store(state_url)
     try:
         reconciler = Reconciler(
@@ -165,9 +197,13 @@ async def _serve(
             connections=Connections(secrets=secrets, endpoints=endpoints),
             settings=LoopSettings(poll_interval=poll),
         )
+        notifier = _notifier(reconciler, notify_url)
         app = create_app(reconciler, webhook_secret=webhook, action_token=token)
         server = _quiet_server_class()(
-            uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+            # log_config=None: uvicorn's lines go through koppel's (JSON) logging too.
+            uvicorn.Config(
+                app, host=host, port=port, log_level="warning", lifespan="off", log_config=None
+            )
         )
         loop = asyncio.get_running_loop()
 
@@ -181,5 +217,28 @@ async def _serve(
             f"koppel run: {repo}@{branch}/{spec_path}; serving on http://{host}:{port}", err=True
         )
         await asyncio.gather(reconciler.run(), server.serve())
+        if notifier is not None:
+            await notifier.flush()
+            await notifier.wait_idle()
     finally:
         store.close()
+
+
+def _notifier(reconciler: Any, url: str | None) -> Any:
+    """Wire failure/recovery notifications into the reconciler's pass callback."""
+    if url is None:
+        return None
+    from reconciler.notify import Notifier, WebhookSender, state_of
+
+    notifier = Notifier(WebhookSender(url))
+
+    def on_pass(key: tuple[str, str], report: Any, error: str | None) -> None:
+        good = reconciler.revision.good
+        state = state_of(
+            key[0], key[1], report=report, error=error, revision=good.short if good else None
+        )
+        if state is not None:
+            notifier.submit(state)
+
+    reconciler.on_pass = on_pass
+    return notifier

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,7 +151,7 @@ class Reconciler:
                 extra={
                     "revision": revision.short,
                     "author": revision.author,
-                    "message": revision.message,
+                    "commit_message": revision.message,
                     "changed_flows": sorted("/".join(k) for k in changed),
                 },
             )
@@ -299,17 +299,24 @@ class Reconciler:
     # -- the loop ----------------------------------------------------------------------------
     async def run(self) -> None:
         """Poll, tick and run passes until ``stopping`` is set; then finish and let go."""
-        await self.refresh()
+        await self._guard(self.refresh)
         next_poll = self.clock() + dt.timedelta(seconds=self.settings.poll_interval)
         while not self.stopping.is_set():
-            await self.tick()
+            await self._guard(self.tick)
             if self.clock() >= next_poll:
-                await self.refresh()
+                await self._guard(self.refresh)
                 next_poll = self.clock() + dt.timedelta(seconds=self.settings.poll_interval)
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake_or_stop(), timeout=self.settings.tick)
         await self.shutdown()
+
+    async def _guard(self, step: Callable[[], Awaitable[object]]) -> None:
+        """A failing step is logged and tried again next time: the loop itself never dies."""
+        try:
+            await step()
+        except Exception:  # the reconciler must outlive any one bug or outage
+            log.exception("a step of the reconciler loop failed; it goes on")
 
     async def _wake_or_stop(self) -> None:
         waits = [asyncio.create_task(self.wake.wait()), asyncio.create_task(self.stopping.wait())]

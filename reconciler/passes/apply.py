@@ -31,6 +31,7 @@ from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind, json_default
 from reconciler.state.rows import Action as Done
 from reconciler.state.rows import Outcome
+from reconciler.state.store import StateStore
 
 CUSTOMER_PREFIX = "customer:"
 KEEP_KEYS = 1000
@@ -84,7 +85,8 @@ class Applier:
             results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
             page_held = any(results)
             if not self.counts.held and not page_held and page < len(cursors):
-                self.ctx.store.set_cursor(self.ctx.tenant, self.ctx.flow, cursors[page])
+                with self._fenced() as tx:
+                    tx.set_cursor(self.ctx.tenant, self.ctx.flow, cursors[page])
             self.counts.held = self.counts.held or page_held
             if self.progress is not None:
                 self.progress(len(batch))
@@ -108,11 +110,11 @@ class Applier:
             return True
         return ctx.lease is not None and not ctx.store.is_current(ctx.lease)
 
-    def _fenced(self) -> AbstractContextManager[object]:
+    def _fenced(self) -> AbstractContextManager[StateStore]:
         """State writes fenced by the lease. Never held across an await: each unit of work is
         a few synchronous statements, so concurrent records do not wait on each other."""
         if self.ctx.lease is None:
-            return nullcontext()
+            return nullcontext(self.ctx.store)
         return self.ctx.store.transaction(lease=self.ctx.lease)
 
     async def _record(self, planned: Planned) -> bool:
@@ -126,8 +128,7 @@ class Applier:
         if action.kind is ActionKind.skip:
             self.counts.skipped += 1
             if planned.settle:
-                self._settle(action, Done.skip)
-                self._log(action, Done.skip, Outcome.ok, message=action.reason)
+                self._settle(action, Done.skip, message=action.reason)
             # A record waiting for its retry has a fingerprint but is not settled: hold.
             return action.fingerprint is not None and not planned.settle
         if action.kind is ActionKind.fail:
@@ -210,11 +211,10 @@ class Applier:
 
         The intent's idempotency key is the natural key the target finds the record by (an
         order's reference, a customer's e-mail), so a restart can look it up."""
-        store = self.ctx.store
         if self._halted():
             raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
-        with self._fenced():
-            intent = store.journal_intent(
+        with self._fenced() as tx:
+            intent = tx.journal_intent(
                 self.ctx.tenant,
                 self.ctx.flow,
                 key,
@@ -225,14 +225,15 @@ class Applier:
         try:
             result = await self.ctx.target.create(entity, record)
         except ConnectorError as exc:
-            if exc.maybe_applied:
-                found = await self._settle_unknown(entity, natural)
+            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else None
+            with self._fenced() as tx:
                 if found is not None:
-                    store.journal_result(intent, outcome=Outcome.ok, target_id=found)
+                    tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
                     return found
-            store.journal_result(intent, outcome=Outcome.failed)
+                tx.journal_result(intent, outcome=Outcome.failed)
             raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
-        store.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
+        with self._fenced() as tx:
+            tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
         return result.target_id or result.key
 
     async def _settle_unknown(self, entity: Entity, key: str) -> str | None:
@@ -254,8 +255,8 @@ class Applier:
         diff: dict[str, Any],
         message: str | None,
     ) -> None:
-        with self._fenced():
-            self.ctx.store.record_applied(
+        with self._fenced() as store:
+            store.record_applied(
                 self.ctx.tenant,
                 self.ctx.flow,
                 action.key,
@@ -264,13 +265,15 @@ class Applier:
                 target_id=target_id,
                 revision=self.ctx.revision,
             )
-            self._log(action, done, Outcome.ok, diff=diff, message=message)
+            self._log(store, action, done, Outcome.ok, diff=diff, message=message)
 
-    def _settle(self, action: Action, done: Done) -> None:
+    def _settle(self, action: Action, done: Done, *, message: str | None = None) -> None:
+        """Record the desired fingerprint as holding, though nothing was written; with a
+        ``message``, also log the decision (an existing order skipped)."""
         if not action.fingerprint:
             return
-        with self._fenced():
-            self.ctx.store.record_applied(
+        with self._fenced() as store:
+            store.record_applied(
                 self.ctx.tenant,
                 self.ctx.flow,
                 action.key,
@@ -278,12 +281,14 @@ class Applier:
                 action=done,
                 revision=self.ctx.revision,
             )
+            if message is not None:
+                self._log(store, action, done, Outcome.ok, message=message)
 
     def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
         self.counts.failed += 1
         self.counts.failures.append((action.key, reason))
-        with self._fenced():
-            state = self.ctx.store.record_failed(
+        with self._fenced() as store:
+            state = store.record_failed(
                 self.ctx.tenant,
                 self.ctx.flow,
                 action.key,
@@ -293,6 +298,7 @@ class Applier:
                 retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
             )
             self._log(
+                store,
                 action,
                 Done.fail,
                 Outcome.failed,
@@ -305,6 +311,7 @@ class Applier:
 
     def _log(
         self,
+        store: StateStore,
         action: Action,
         done: Done,
         outcome: Outcome,
@@ -312,7 +319,7 @@ class Applier:
         diff: dict[str, Any] | None = None,
         message: str | None = None,
     ) -> None:
-        self.ctx.store.log_activity(
+        store.log_activity(
             self.ctx.tenant,
             self.ctx.flow,
             action.key,

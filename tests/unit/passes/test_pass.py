@@ -282,3 +282,30 @@ def test_pending_intent_from_a_crash_is_recovered(specs: SpecSet) -> None:
     assert store.pending_intents("bakkerij-jansen", "products") == []
     (row,) = store.activity(outcome=Outcome.ok, action=Action.create)
     assert "interrupted pass" in str(row.message)
+
+
+def test_fenced_pass_on_sqlite_under_a_lease(specs: SpecSet, tmp_path: Path) -> None:
+    """With a lease, every state write of a pass goes through the lease-fenced unit of work of
+    a real SQLite store (one connection at a time: no self-deadlock), and a lost lease stops
+    the pass before its next record."""
+    from reconciler.state.factory import open_store
+
+    source, target = FakeConnector(), FakeConnector()
+    target.target[Entity.products]["1006"] = {"sku": "1006"}
+    source.source[Entity.orders] = [_order("1"), _order("2"), _order("4", customer=None)]
+    with open_store(f"sqlite:///{tmp_path / 'state.db'}") as store:
+        lease = store.acquire(
+            "bakkerij-jansen", "pos-orders", holder="r1", ttl=dt.timedelta(minutes=5)
+        )
+        assert lease is not None
+        ctx = _ctx(specs, "pos-orders", source, target, store, lease=lease, concurrency=4)
+        report = asyncio.run(run_pass(ctx))
+        assert report.counts is not None
+        assert report.counts.created == 3
+        assert store.get_cursor("bakkerij-jansen", "pos-orders") is not None
+        store.release(lease)
+        source.source[Entity.orders].append(_order("5"))
+        stale = asyncio.run(run_pass(ctx))
+        assert stale.counts is not None
+        assert stale.counts.interrupted == 1
+        assert "POS-5" not in target.target[Entity.orders]

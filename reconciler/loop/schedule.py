@@ -201,7 +201,8 @@ class Scheduler:
                 "only"
             )
         elif failed_records:
-            state.phase, state.reason = Phase.ready, f"{failed_records} records failed"
+            plural = "s" if failed_records != 1 else ""
+            state.phase, state.reason = Phase.ready, f"{failed_records} record{plural} failed"
         else:
             state.phase, state.reason = Phase.ready, ""
 

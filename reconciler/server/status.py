@@ -138,6 +138,8 @@ def render_status(reconciler: Reconciler, **filters: str | None) -> str:
     )
     for f in data["flows"]:
         phase = "Suspended" if f["suspended"] else f["phase"]
+        if not f["suspended"] and f["attemptedRevision"] is None:
+            phase = "Pending"  # never run yet in this process
         parts.append(
             f"<tr><td>{escape(f['tenant'])}</td><td>{escape(f['flow'])}</td>"
             f"<td class={escape(f['phase'])}>{escape(phase)}</td><td>{escape(f['reason'])}</td>"

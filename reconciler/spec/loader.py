@@ -25,6 +25,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scanner import RoundTripScanner
 
 from reconciler.spec.diagnostics import Code, Diagnostic, relative
 
@@ -103,6 +104,34 @@ class _Problem(Exception):
     def __init__(self, code: Code, message: str, line: int, column: int) -> None:
         super().__init__(message)
         self.code, self.message, self.line, self.column = code, message, line, column
+
+
+class _BoundedScanner(RoundTripScanner):
+    """The round-trip scanner with the nesting bound enforced while scanning.
+
+    ruamel's scanner does work proportional to the flow depth for every token, so ``[[[[…``
+    a few thousand levels deep costs seconds before the composer even recurses; stopping at
+    ``MAX_DEPTH`` keeps hostile files cheap. Block nesting is bounded the same way.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            self._too_deep()
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+    def add_indent(self, column: int) -> bool:
+        added = bool(super().add_indent(column))
+        if added and len(self.indents) > MAX_DEPTH:
+            self._too_deep()
+        return added
+
+    def _too_deep(self) -> None:
+        raise _Problem(
+            Code.yaml_too_deep,
+            f"nesting deeper than {MAX_DEPTH} levels; no spec needs this",
+            self.reader.line + 1,
+            self.reader.column + 1,
+        )
 
 
 def load_tree(root: Path, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
@@ -206,6 +235,7 @@ def parse_documents(
             )
         ]
     yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedScanner
     yaml.allow_duplicate_keys = False
     documents: list[RawDocument] = []
     try:

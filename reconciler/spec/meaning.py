@@ -194,7 +194,7 @@ class _FlowCheck:
             )
 
     def _ref(self, path: Path, kind: str, name: str | None) -> Iterator[Diagnostic]:
-        if name is None or self.specs.get(self.tenant_name, kind, name) is not None:
+        if name is None or self.specs.declared(self.tenant_name, kind, name):
             return
         known = sorted(loaded.name for loaded in self.specs.of_kind(kind, self.tenant_name))
         known_text = f"; known: {', '.join(known)}" if known else f"; the tenant has no {kind}"
@@ -419,7 +419,7 @@ def _check_mapping(specs: SpecSet, mapping: Loaded[MappingDoc]) -> Iterator[Diag
                 )
         if rule.template is not None:
             yield from _template_problems(mapping, (*path, "template"), rule.template)
-        if rule.lookup is not None and specs.get(tenant, "ValueMap", rule.lookup) is None:
+        if rule.lookup is not None and not specs.declared(tenant, "ValueMap", rule.lookup):
             yield mapping.diag(
                 (*path, "lookup"),
                 Code.unresolved_reference,

@@ -39,6 +39,16 @@ _TYPE_NAMES = {
     type(None): "nothing (null)",
 }
 
+_JSON_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "nothing (null)",
+}
+
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
@@ -136,7 +146,10 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         )
         return
     if validator in ("anyOf", "oneOf") and error.context:
-        inner = best_match(error.context)
+        # An optional field is `anyOf: [X, {type: null}]`; a value that is there was meant as
+        # X, so explain X's error rather than "must be null".
+        context = [e for e in error.context if instance is None or not _null_branch(e)]
+        inner = best_match(context or error.context)
         if inner is not None and inner.validator not in ("anyOf", "oneOf"):
             yield from _translate(doc, inner, kind)
             return
@@ -158,6 +171,8 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "required":
         missing = [name for name in value if name not in instance]
+        if not path:
+            missing = [name for name in missing if name != "apiVersion"]  # reported above
         for name in missing:
             yield _diag(
                 doc,
@@ -169,7 +184,8 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "type":
         expected = value
-        expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        names = expected if isinstance(expected, list) else [expected]
+        expected_text = " or ".join(_JSON_TYPE_NAMES.get(str(n), str(n)) for n in names)
         got = _TYPE_NAMES.get(type(instance), type(instance).__name__)
         if expected == "boolean" and str(instance).lower() in ("yes", "no", "on", "off"):
             got += " (YAML 1.2 reads yes/no/on/off as text: write true or false)"
@@ -195,6 +211,16 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         )
         return
     yield _diag(doc, path, Code.schema_value, f"{where}: {error.message}")
+
+
+def _null_branch(error: ValidationError) -> bool:
+    schema = error.schema
+    return (
+        error.validator == "type"
+        and isinstance(schema, dict)
+        and schema.get("type") == "null"
+        and not error.relative_path
+    )
 
 
 def _suggest(name: str, options: Any) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.spec.diagnostics import Code, render
 from reconciler.spec.structure import dotted
-from tests.fixtures.spec_repo import SpecRepo, codes, only
+from tests.fixtures.spec_repo import Break, SpecRepo, codes, only
 
 
 def test_valid_baseline_has_no_diagnostics(spec_repo: SpecRepo) -> None:
@@ -106,72 +106,66 @@ def test_unknown_field_in_a_system_specific_connection(spec_repo: SpecRepo) -> N
 
 
 @pytest.mark.parametrize(
-    ("file", "old", "new", "needle", "expected"),
+    "case",
     [
-        ("tenant.yaml", "countries: [NL, BE]", "countries: NL", "NL", "must be a list, not text"),
-        (
+        Break(
+            "tenant.yaml", "countries: [NL, BE]", "countries: NL", "NL", "must be a list, not text"
+        ),
+        Break(
             "flows.yaml",
             "driftScan: 24h}",
             "driftScan: 24h, suspend: yes}",
             "yes",
             "YAML 1.2 reads yes/no/on/off as text",
         ),
-        (
-            "tables.yaml",
-            "  rows:\n",
-            "  rows: {}\n  x:\n",
-            "{}",
-            "must be a list, not a mapping",
+        Break(
+            "tables.yaml", "  rows:\n", "  rows: {}\n  x:\n", "{}", "must be a list, not a mapping"
         ),
     ],
     ids=["list", "boolean-yes", "mapping-for-list"],
 )
-def test_wrong_type_is_reported_at_the_value(
-    spec_repo: SpecRepo, file: str, old: str, new: str, needle: str, expected: str
-) -> None:
+def test_wrong_type_is_reported_at_the_value(spec_repo: SpecRepo, case: Break) -> None:
     """A value of the wrong type is schema-type at the value, naming both types as people say
     them (a list, text), with the YAML 1.2 hint for yes/no."""
-    spec_repo.replace(file, old, new)
+    where = case.apply(spec_repo)
     diag = only(spec_repo.validate(), Code.schema_type)
-    assert (diag.file, diag.line, diag.column) == (file, *spec_repo.position(file, needle))
-    assert expected in diag.message
+    assert (diag.file, diag.line, diag.column) == where
+    assert case.expected in diag.message
 
 
 @pytest.mark.parametrize(
-    ("file", "old", "new", "needle", "expected"),
+    "case",
     [
-        ("tenant.yaml", "name: shop", "name: Shop_1", "Shop_1", "lowercase letters"),
-        ("tenant.yaml", "countries: [NL, BE]", "countries: [NL, be]", "be]", "ISO 3166-1"),
-        ("flows.yaml", "interval: 5m", "interval: 5 minutes", "5 minutes", "a duration such as"),
-        ("flows.yaml", "  kind: stock", "  kind: stocks", "stocks", "did you mean 'stock'?"),
-        (
+        Break("tenant.yaml", "name: shop", "name: Shop_1", "Shop_1", "lowercase letters"),
+        Break("tenant.yaml", "countries: [NL, BE]", "countries: [NL, be]", "be]", "ISO 3166-1"),
+        Break("flows.yaml", "interval: 5m", "interval: 5 minutes", "5 minutes", "a duration"),
+        Break("flows.yaml", "  kind: stock", "  kind: stocks", "stocks", "did you mean 'stock'?"),
+        Break(
             "flows.yaml",
             "type: order",
             "type: orders",
             "orders\n    defaultDebtor",
             "did you mean 'order'?",
         ),
-        (
+        Break(
             "tenant.yaml",
             "      system: afas-profit\n",
             "      system: afas-profit\n      environment: prod\n",
             "prod\n",
             "expected one of: production, test, accept",
         ),
-        ("tenant.yaml", 'participant: "12345"', 'participant: "12"', '"12"', "5 or 6 digits"),
+        Break("tenant.yaml", 'participant: "12345"', 'participant: "12"', '"12"', "5 or 6 digits"),
     ],
     ids=["name-pattern", "country", "duration", "flow-kind", "order-type", "enum", "afas"],
 )
-def test_wrong_value_is_reported_at_the_value(
-    spec_repo: SpecRepo, file: str, old: str, new: str, needle: str, expected: str
-) -> None:
+def test_wrong_value_is_reported_at_the_value(spec_repo: SpecRepo, case: Break) -> None:
     """A value outside its pattern or enum is schema-value at the value, saying in words what is
     expected (and the closest allowed value for enums)."""
-    spec_repo.replace(file, old, new)
+    where = case.apply(spec_repo)
     result = spec_repo.validate()
     diag = next(d for d in result.diagnostics if d.code is Code.schema_value)
-    assert (diag.file, diag.line, diag.column) == (file, *spec_repo.position(file, needle))
-    assert expected in diag.message
+    assert (diag.file, diag.line, diag.column) == where
+    assert case.expected in diag.message
 
 
 def test_optional_field_explains_its_real_type(spec_repo: SpecRepo) -> None:

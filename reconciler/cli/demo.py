@@ -17,6 +17,7 @@ from reconciler.cli.main import handle_errors
 from reconciler.cli.paths import default_spec_dir
 from reconciler.spec.diagnostics import render
 from reconciler.spec.models import Flow
+from reconciler.spec.models.flow import OrdersFlowSpec
 from reconciler.spec.specset import SpecSet
 from reconciler.spec.validate import validate_tree
 
@@ -36,6 +37,8 @@ def demo(directory: Path | None, tenant: str | None) -> None:
     from connectors.registry import capabilities
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=140)
     root = directory or default_spec_dir()
     tables = capabilities()
     result = validate_tree(root, capabilities=tables)
@@ -69,7 +72,7 @@ def _show(console: Console, specs: SpecSet, only: str | None, titles: dict[str, 
             spec = flow.model.spec
             flows.add_row(
                 flow.name,
-                spec.kind,
+                spec.kind + (f" ({spec.orders.type})" if isinstance(spec, OrdersFlowSpec) else ""),
                 f"{spec.source} → {spec.target}",
                 spec.schedule.interval + (" (suspended)" if spec.schedule.suspend else ""),
                 spec.schedule.drift_scan,
@@ -85,13 +88,13 @@ def _show(console: Console, specs: SpecSet, only: str | None, titles: dict[str, 
 
 def _uses(flow: Flow) -> str:
     spec = flow.spec
-    refs = [f"mapping {m}" for m in spec.mappings]
+    refs = list(spec.mappings)
     settings = getattr(spec, spec.kind, None)
     for attr in ("default_debtor", "tax_codes"):
         value = getattr(settings, attr, None)
         if value:
-            refs.append(f"{attr.replace('_', ' ')} {value}")
+            refs.append(str(value))
     value_maps = getattr(settings, "value_maps", None)
     if value_maps is not None:
-        refs.extend(f"{role.replace('_', ' ')}: {vm}" for role, vm in value_maps if vm)
-    return "\n".join(refs) or "-"
+        refs.extend(f"{vm}" for _, vm in value_maps if vm)
+    return ", ".join(refs) or "-"

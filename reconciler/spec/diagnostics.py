@@ -106,13 +106,12 @@ def _escape(text: str, *, prop: bool = False) -> str:
 
 
 def relative(path: Path, root: Path) -> str:
-    """``path`` as shown in diagnostics: relative to the working directory when possible."""
-    for base in (Path.cwd(), root):
-        try:
-            return str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
+    """``path`` as shown in diagnostics: relative to the working directory when it is below it
+    (what editors and CI annotations expect), else as found under ``root`` (as the user gave it)."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path) if path.is_absolute() or str(root) != "." else str(path.absolute())
 
 
 def render(diagnostics: list[Diagnostic], fmt: str) -> str:

@@ -159,12 +159,13 @@ def build(
 def declaration(doc: RawDocument) -> tuple[str, str, str] | None:
     """(tenant, kind, name) a document declares, as far as it can be read; None if it cannot."""
     data = doc.data
-    if not isinstance(data, dict) or data.get("kind") not in KINDS:
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in KINDS:
         return None
     metadata = data.get("metadata")
     if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
         return None
-    kind, name = str(data["kind"]), str(metadata["name"])
+    name = str(metadata["name"])
     tenant = name if kind == "Tenant" else metadata.get("tenant")
     return (tenant, kind, name) if isinstance(tenant, str) else None
 

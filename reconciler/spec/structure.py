@@ -81,7 +81,7 @@ def check_structure(doc: RawDocument) -> list[Diagnostic]:
             )
         )
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         where = ("kind",) if "kind" in data else ()
         hint = _suggest(str(kind), KINDS)
         problems.append(

@@ -32,6 +32,9 @@ FAST = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# Whole-repository examples parse four files each (ruamel's round-trip parser is most of the
+# cost), so they get half the examples to keep the suite fast.
+REPOSITORY = settings(FAST, max_examples=100)
 FILE_LEVEL = {Code.file_encoding} | {code for code in Code if code.value.startswith("yaml-")}
 
 
@@ -189,7 +192,7 @@ def _text_mutation(draw: st.DrawFn) -> Mutation:
     return mutate
 
 
-@FAST
+@REPOSITORY
 @given(st.sampled_from(sorted(BASELINE)), st.lists(_text_mutation(), min_size=1, max_size=3))
 def test_mutated_spec_text_validates_without_exceptions(
     name: str, mutations: list[Mutation]
@@ -256,7 +259,7 @@ def _set(node: Any, path: tuple[Any, ...], value: Any) -> Any:
     return node
 
 
-@FAST
+@REPOSITORY
 @given(st.lists(_data_mutation(), min_size=1, max_size=4))
 @example([("flows.yaml", 3, ("spec", "schedule"), {"interval": "5m", "driftScan": "0s"})])
 @example([("tables.yaml", 3, ("spec", "defaultPerCountry"), {"": "1"})])

@@ -61,3 +61,11 @@ def test_github_format_plain() -> None:
         "::error file=specs/flows.yaml,line=12,col=5,title=koppel interval::"
         "[interval] interval 10s is outside 30s..7d"
     )
+
+
+def test_text_format_keeps_one_diagnostic_per_line() -> None:
+    """A message quoting text with line breaks still renders as one line (breaks shown as
+    \\n and \\r), so tools splitting the output on newlines see one diagnostic per line."""
+    text = render([NASTY, PLAIN], "text")
+    assert len(text.splitlines()) == 2
+    assert "100% wrong:\\nline two\\r, and more" in text

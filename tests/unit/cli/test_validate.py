@@ -112,3 +112,15 @@ def test_secret_never_reaches_any_output(spec_repo: SpecRepo) -> None:
         assert code == 1
         assert "secret-inline" in out
         assert SECRET not in out + err
+
+
+def test_github_format_escapes_file_names_and_messages(spec_repo: SpecRepo) -> None:
+    """Through the CLI, a file name with , and : and a message with % are escaped so the
+    annotation stays one well-formed workflow command."""
+    spec_repo.write("odd,name:1.yaml", "a: !!python/name:os.system\n")
+    spec_repo.replace("mappings.yaml", '{template: "POS-{number}"}', '{template: "100%-{}"}')
+    code, out, _ = _run(str(spec_repo.root), "--format", "github")
+    assert code == 1
+    assert "::error file=odd%2Cname%3A1.yaml,line=1,col=4,title=koppel yaml-tag::" in out
+    assert "100%25-{}" in out
+    assert "100%-" not in out

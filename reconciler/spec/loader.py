@@ -237,6 +237,9 @@ def parse_documents(
     yaml = YAML(typ="rt")
     yaml.Scanner = _BoundedScanner
     yaml.allow_duplicate_keys = False
+    # A reused anchor name is valid YAML (the later one wins); ruamel's warning about it would
+    # print the file's text on stderr (or raise under -W error), so it is switched off.
+    yaml.composer.warn_double_anchors = False
     documents: list[RawDocument] = []
     try:
         for index, node in enumerate(yaml.load_all(text)):

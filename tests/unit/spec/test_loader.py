@@ -203,6 +203,17 @@ def test_a_few_aliases_are_fine() -> None:
     assert docs[0].data == {"base": {"interval": "5m"}, "other": {"interval": "5m"}}
 
 
+def test_reused_anchor_is_plain_yaml_without_warnings() -> None:
+    """A reused anchor name is valid YAML (the later one wins) and loads without a warning:
+    ruamel's ReusedAnchorWarning would print the file's text on stderr, or raise under
+    ``-W error`` (pytest here turns warnings into errors, so a warning fails this test)."""
+    docs, diagnostics = parse_documents(
+        b"a: &x 1\nb: &x 2\nc: *x\n", file=Path("x.yaml"), display="x.yaml"
+    )
+    assert diagnostics == []
+    assert docs[0].data == {"a": 1, "b": 2, "c": 2}
+
+
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 5000, 200_000])
 def test_too_deep_flow_nesting_is_reported_at_the_first_bracket_too_many(depth: int) -> None:
     """Flow nesting beyond ``MAX_DEPTH`` is yaml-too-deep at the bracket that goes one level

@@ -73,6 +73,7 @@ YAML_ALPHABET = st.sampled_from(
 @example(b"? [a]\n: 1\n")  # complex key (regression: accepted as the text "('a',)")
 @example(b"%TAG ! tag:x,1:\n---\n!a 1\n")  # namespaced tag (regression: accepted)
 @example(b"&a [*a]\n")  # a recursive alias
+@example(b"&![&!")  # regression: a reused anchor warned (an error under -W error / pytest)
 @example(b"[" * 3000)  # regression: seconds of quadratic scanning, then RecursionError
 def test_arbitrary_bytes_become_documents_or_diagnostics(raw: bytes) -> None:
     """Any bytes parse into documents or file/YAML diagnostics with sane positions."""

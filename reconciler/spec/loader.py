@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scanner import RoundTripScanner
 
@@ -237,18 +238,19 @@ def parse_documents(
     yaml = YAML(typ="rt")
     yaml.Scanner = _BoundedScanner
     yaml.allow_duplicate_keys = False
-    # A reused anchor name is valid YAML (the later one wins); ruamel's warning about it would
-    # print the file's text on stderr (or raise under -W error), so it is switched off.
-    yaml.composer.warn_double_anchors = False
     documents: list[RawDocument] = []
     try:
-        for index, node in enumerate(yaml.load_all(text)):
-            if node is None:
-                continue  # an empty document (a stray `---`) declares nothing
-            source = SourceMap()
-            counter = [0]
-            data = _plain(node, (), source, counter, depth=0)
-            documents.append(RawDocument(file, display, index, data, source))
+        with warnings.catch_warnings():
+            # ruamel warns about valid YAML (a reused anchor name; a YAML 1.1 float without a
+            # dot); the warning would print the file's text on stderr, or raise under -W error.
+            warnings.simplefilter("ignore", YAMLWarning)
+            for index, node in enumerate(yaml.load_all(text)):
+                if node is None:
+                    continue  # an empty document (a stray `---`) declares nothing
+                source = SourceMap()
+                counter = [0]
+                data = _plain(node, (), source, counter, depth=0)
+                documents.append(RawDocument(file, display, index, data, source))
     except _Problem as problem:
         return documents, [
             Diagnostic(display, problem.line, problem.column, problem.code, problem.message)
@@ -279,6 +281,13 @@ def parse_documents(
                 column,
                 Code.yaml_syntax,
                 f"the character {_codepoint(exc.character)} is not allowed in YAML; remove it",
+            )
+        ]
+    except AssertionError as exc:
+        # ruamel asserts on a %YAML directive with an unknown version (`%YAML 1.3`).
+        return documents, [
+            Diagnostic(
+                display, 1, 1, Code.yaml_syntax, f"cannot parse: {str(exc) or 'invalid YAML'}"
             )
         ]
     except RecursionError:

@@ -214,6 +214,22 @@ def test_reused_anchor_is_plain_yaml_without_warnings() -> None:
     assert docs[0].data == {"a": 1, "b": 2, "c": 2}
 
 
+def test_yaml_11_float_without_dot_loads_without_warnings() -> None:
+    """A YAML 1.1 document with ``1e3`` loads without ruamel's MantissaNoDotYAML1_1Warning
+    (which would print the file's text, or fail under warnings-as-errors)."""
+    docs, diagnostics = parse_documents(
+        b"%YAML 1.1\n---\na: 1e3\n", file=Path("x.yaml"), display="x.yaml"
+    )
+    assert diagnostics == []
+    assert docs[0].data == {"a": 1000.0}
+
+
+def test_unknown_yaml_version_is_a_diagnostic() -> None:
+    """A ``%YAML 1.3`` directive is a yaml-syntax diagnostic naming the version (regression:
+    ruamel's AssertionError escaped the loader)."""
+    assert _parse("%YAML 1.3\n---\na: 1\n") == [(Code.yaml_syntax, 1, 1)]
+
+
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 5000, 200_000])
 def test_too_deep_flow_nesting_is_reported_at_the_first_bracket_too_many(depth: int) -> None:
     """Flow nesting beyond ``MAX_DEPTH`` is yaml-too-deep at the bracket that goes one level

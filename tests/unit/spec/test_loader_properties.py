@@ -62,7 +62,8 @@ def _validate(files: dict[str, bytes]) -> Validation:
 YAML_ALPHABET = st.sampled_from(
     [b"a", b"1", b" ", b"\n", b"\t", b":", b"-", b"[", b"]", b"{", b"}", b",", b"&a", b"*a",
      b"!", b"!!", b"?", b"|", b">", b"#", b"'", b'"', b"%", b"---", b"...", b"<<", b"\xff",
-     b"\x00", b"\xef\xbb\xbf", b"\\", b"@", b"`", b"~", b"kind", b"apiVersion"]
+     b"\x00", b"\xef\xbb\xbf", b"\\", b"@", b"`", b"~", b"kind", b"apiVersion",
+     b"%YAML 1.", b"e3"]
 )  # fmt: skip
 
 
@@ -74,6 +75,8 @@ YAML_ALPHABET = st.sampled_from(
 @example(b"%TAG ! tag:x,1:\n---\n!a 1\n")  # namespaced tag (regression: accepted)
 @example(b"&a [*a]\n")  # a recursive alias
 @example(b"&![&!")  # regression: a reused anchor warned (an error under -W error / pytest)
+@example(b"%YAML 1.3\n---\na: 1\n")  # regression: ruamel's AssertionError escaped
+@example(b"%YAML 1.1\n---\na: 1e3\n")  # regression: MantissaNoDotYAML1_1Warning
 @example(b"[" * 3000)  # regression: seconds of quadratic scanning, then RecursionError
 def test_arbitrary_bytes_become_documents_or_diagnostics(raw: bytes) -> None:
     """Any bytes parse into documents or file/YAML diagnostics with sane positions."""

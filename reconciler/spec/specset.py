@@ -105,6 +105,8 @@ def build(
     for doc in documents:
         model = _model(doc, problems)
         if model is None:
+            if (key := declaration(doc)) is not None:
+                specs.invalid.add(key)
             continue
         loaded: Loaded[Document] = Loaded(model, doc)
         if isinstance(model, Tenant):
@@ -194,9 +196,24 @@ def _model(doc: RawDocument, problems: list[Diagnostic]) -> Document | None:
     except ValidationError as exc:
         # The schema accepted the document, so this is a rule the schema cannot express.
         for error in exc.errors():
-            path = tuple(error["loc"])
+            path = _data_path(doc.data, error["loc"])
             file, line, column = doc.where(path)
             problems.append(
                 Diagnostic(file, line, column, Code.schema_value, f"{dotted(path)}: {error['msg']}")
             )
         return None
+
+
+def _data_path(data: object, loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
+    """pydantic's error location as a path in the document: the tags pydantic inserts for
+    discriminated unions (``spec.customers.safety`` for a customers flow) are not in the data."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            continue
+        node = node[part]  # type: ignore[index]
+        path.append(part)
+    return tuple(path)

@@ -96,3 +96,22 @@ def test_invalid_referenced_document_causes_no_unresolved_reference(spec_repo: S
     result = spec_repo.validate()
     assert Code.unresolved_reference not in codes(result), [d.render() for d in result.diagnostics]
     assert codes(result).count(Code.schema_value) + codes(result).count(Code.schema_type) == 2
+
+
+def test_rule_beyond_the_schema_is_reported_without_follow_up(spec_repo: SpecRepo) -> None:
+    """A value the JSON Schema lets through but the model refuses (NaN compares false with any
+    bound) is schema-value at the value; flows depending on that flow are not also told it
+    does not exist."""
+    spec_repo.replace(
+        "flows.yaml",
+        "  schedule: {interval: 5m, driftScan: 24h}",
+        "  schedule: {interval: 5m, driftScan: 24h}\n  safety: {maxChangeShare: .nan}",
+    )
+    result = spec_repo.validate()
+    diag = only(result, Code.schema_value)
+    assert (diag.file, diag.line, diag.column) == (
+        "flows.yaml",
+        *spec_repo.position("flows.yaml", ".nan"),
+    )
+    assert "spec.safety.maxChangeShare" in diag.message
+    assert codes(result) == [Code.schema_value]

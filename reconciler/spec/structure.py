@@ -39,6 +39,7 @@ _TYPE_NAMES = {
     type(None): "nothing (null)",
 }
 
+_SECRET_REF_FIELDS = frozenset({"env", "file"})
 _JSON_TYPE_NAMES = {
     "object": "a mapping",
     "array": "a list",
@@ -193,7 +194,10 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "pattern":
         help_text = _PATTERN_HELP.get(str(value), f"text matching {value}")
-        yield _diag(doc, path, Code.schema_value, f"{where} is {instance!r}; expected {help_text}")
+        # Inside a secret reference (`{env: ...}`) a bad value may be the secret pasted into
+        # the wrong place: say what is wrong without repeating it.
+        shown = "not valid" if path and path[-1] in _SECRET_REF_FIELDS else f"{instance!r}"
+        yield _diag(doc, path, Code.schema_value, f"{where} is {shown}; expected {help_text}")
         return
     if validator in ("enum", "const"):
         options = value if validator == "enum" else [value]

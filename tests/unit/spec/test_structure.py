@@ -11,6 +11,8 @@ from reconciler.spec.diagnostics import Code, render
 from reconciler.spec.structure import dotted
 from tests.fixtures.spec_repo import Break, SpecRepo, codes, only
 
+SECRET = "hunter2-Sup3rS3cret"
+
 
 def test_valid_baseline_has_no_diagnostics(spec_repo: SpecRepo) -> None:
     """The baseline repository (every kind, every reference kind) is valid: the other tests'
@@ -170,14 +172,13 @@ def test_wrong_value_is_reported_at_the_value(spec_repo: SpecRepo, case: Break) 
 
 def test_optional_field_explains_its_real_type(spec_repo: SpecRepo) -> None:
     """An optional (nullable) field with a bad value explains the field's own rule, not "must
-    be null" (regression: anyOf [X, null] picked the null branch)."""
-    spec_repo.replace("tenant.yaml", "token: {env: AFAS_TOKEN}", "token: {env: not a name}")
+    be null" (regression: anyOf [X, null] picked the null branch); a secret reference's bad
+    variable name — perhaps the secret pasted there — is not repeated."""
+    spec_repo.replace("tenant.yaml", "token: {env: AFAS_TOKEN}", f"token: {{env: {SECRET}}}")
     diag = only(spec_repo.validate(), Code.schema_value)
-    assert "token.env" in diag.message
+    assert "token.env is not valid" in diag.message
     assert "must be null" not in diag.message
-
-
-SECRET = "hunter2-Sup3rS3cret"
+    assert SECRET not in diag.message
 
 
 @pytest.mark.parametrize(

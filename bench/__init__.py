@@ -1,1 +1,1 @@
-"""Benchmarks with their baselines: ``python -m bench`` runs them all, each module also alone."""
+"""Benchmarks: each module runs with ``python -m bench.<name>`` and writes bench/results/."""

@@ -56,6 +56,27 @@ class MasterDataCheck:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class CustomerLink:
+    """How a target ties an order to its customer: the field of the customer's target record
+    that holds its id, and the order field that takes that id. A connector exposes its own as
+    ``customer_link``; AFAS's is the default."""
+
+    id_field: str = "debtorId"
+    order_field: str = "debtorId"
+
+
+DEFAULT_KEY_FIELDS: dict[str, str] = {
+    "customers": "email",
+    "products": "sku",
+    "stock": "sku",
+    "orders": "reference",
+}
+"""Per entity, the target-record field holding the natural key the target is searched by (an
+order is found by the reference koppel wrote, e.g. ``POS-1001``). A connector may expose its own
+as ``key_fields``."""
+
+
 @runtime_checkable
 class Connector(Protocol):
     """One connection to one system, in both roles."""

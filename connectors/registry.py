@@ -7,12 +7,19 @@ names a module exposing ``CAPABILITIES``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
 from types import ModuleType
 
+from connectors.base import Connector
+from reconciler.canonical import Entity
 from reconciler.capabilities import Capabilities
+from reconciler.errors import NotFoundError
+from reconciler.spec.models.base import SecretRef
+
+SecretLookup = Callable[[SecretRef, str], str]
+"""(reference, whose secret) -> value."""
 
 BUILTIN: Mapping[str, str] = {
     "afas-profit": "connectors.afas",
@@ -49,3 +56,42 @@ def capabilities() -> Mapping[str, Capabilities]:
             raise TypeError(f"connector {name!r} exposes no Capabilities")
         tables[name] = table
     return tables
+
+
+def default_mapping(system: str) -> Mapping[Entity, Mapping[str, str]]:
+    """The system's default mapping (target field -> JMESPath per entity) as a target.
+
+    A connector package ships it as ``DEFAULT_MAPPING`` in its ``mapping`` module; a system
+    without one maps nothing by default, so only the spec's own rules apply.
+    """
+    try:
+        module = importlib.import_module(f"{_module(system).__name__}.mapping")
+    except ModuleNotFoundError:
+        return {}
+    table = getattr(module, "DEFAULT_MAPPING", {})
+    return table if isinstance(table, Mapping) else {}
+
+
+def connect(connection: object, *, secret: SecretLookup) -> Connector:
+    """A connector for one tenant connection (a spec model of that system's connection).
+
+    ``secret(ref, what)`` resolves a secret reference; the connector package's ``connect``
+    function builds its client from the connection's settings and the resolved secrets.
+    """
+    system = str(getattr(connection, "system", ""))
+    try:
+        factory = getattr(_module(system), "connect", None)
+    except KeyError:
+        factory = None
+    if factory is None:
+        # Permanent: waiting does not install a connector.
+        raise NotFoundError(
+            "no connector client is installed for this system yet",
+            system=system or "unknown",
+            operation="connect",
+            hint="the system's capability table exists, but koppel cannot talk to it yet",
+        )
+    built = factory(connection, secret=secret)
+    if not isinstance(built, Connector):
+        raise TypeError(f"{system}: connect() returned {type(built).__name__}")
+    return built

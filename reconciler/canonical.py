@@ -268,3 +268,10 @@ RECORD_TYPES: dict[Entity, type[CanonicalModel]] = {
     Entity.stock: StockLevel,
     Entity.orders: Order,
 }
+
+
+def parse_record(entity: Entity, data: object) -> CanonicalRecord:
+    """A canonical record of the entity's type from JSON-like data (camelCase or snake_case)."""
+    record = RECORD_TYPES[entity].model_validate(data)
+    assert isinstance(record, Customer | Product | StockLevel | Order)
+    return record

@@ -19,4 +19,12 @@ CAPABILITIES = Capabilities(
     sku_rule=KeyRule(
         pattern=r"[0-9]{1,18}", description="MplusKASSA article numbers are numbers (xsd:long)"
     ),
+    notes={
+        Entity.products: "the SKU becomes the article number, so it must be numeric; keep an "
+        "ERP item code in extArticleId",
+        Entity.orders: "orders are written once (extOrderId is the idempotency key) and never "
+        "updated; the customer must exist first",
+        Entity.stock: "stock is set absolutely per article in the connection's branch; only "
+        "articles with stockArticle=true keep stock",
+    },
 )

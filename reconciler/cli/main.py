@@ -48,11 +48,30 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from reconciler.cli import demo, schemas, validate
+    from reconciler.cli import (
+        audit,
+        demo,
+        passes,
+        records,
+        run,
+        sandbox,
+        schemas,
+        spectest,
+        validate,
+    )
 
     cli.add_command(validate.validate)
     cli.add_command(schemas.schemas)
     cli.add_command(demo.demo)
+    cli.add_command(spectest.spec_test)
+    cli.add_command(passes.plan)
+    cli.add_command(passes.apply)
+    cli.add_command(records.activity)
+    cli.add_command(records.quarantine)
+    cli.add_command(sandbox.sandbox)
+    cli.add_command(run.run)
+    cli.add_command(audit.history)
+    cli.add_command(audit.diff)
 
 
 _register()

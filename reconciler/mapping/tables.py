@@ -115,8 +115,13 @@ class DebtorTable:
         branch: str | None = None,
         payment_method: str | None = None,
         why: str = "the order has no customer",
-    ) -> DebtorDecision:
-        """The first rule that matches routes the order; else the table's debtor."""
+        only_always: bool = False,
+    ) -> DebtorDecision | None:
+        """The first rule that matches routes the order; else the table's debtor.
+
+        ``only_always``: consider only rules marked ``always`` (for orders that do have a
+        customer), and answer None when none matches.
+        """
         facts = {
             "country": country,
             "channel": channel,
@@ -124,6 +129,8 @@ class DebtorTable:
             "payment_method": payment_method,
         }
         for i, rule in enumerate(self.spec.rules):
+            if only_always and not rule.always:
+                continue
             conditions = rule.when.model_dump(exclude_none=True, by_alias=False)
             if conditions and all(text_of(facts[k]) == text_of(v) for k, v in conditions.items()):
                 shown = ", ".join(f"{k}={v}" for k, v in conditions.items())
@@ -132,6 +139,8 @@ class DebtorTable:
                     f"{why}; DefaultDebtor {self.name!r} rules[{i}] ({shown}) routes it to "
                     f"{rule.debtor}",
                 )
+        if only_always:
+            return None
         return DebtorDecision(
             self.spec.debtor, f"{why}; DefaultDebtor {self.name!r} gives {self.spec.debtor}"
         )

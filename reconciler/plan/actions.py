@@ -52,11 +52,12 @@ class Action:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind"] = str(self.kind)
-        encoded: dict[str, Any] = json.loads(json.dumps(data, default=_jsonable))
+        encoded: dict[str, Any] = json.loads(json.dumps(data, default=json_default))
         return encoded
 
 
-def _jsonable(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps`` default for plan data: decimals as exact text, anything else as text."""
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
@@ -64,5 +65,5 @@ def _jsonable(value: Any) -> Any:
 
 def fingerprint(record: Any) -> str:
     """A stable hash of a desired record: equal content, equal fingerprint."""
-    text = json.dumps(record, sort_keys=True, default=_jsonable, separators=(",", ":"))
+    text = json.dumps(record, sort_keys=True, default=json_default, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()

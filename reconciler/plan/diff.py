@@ -46,8 +46,9 @@ def plan_record(
         return Action(ActionKind.skip, key, print_, reason=never_change_reason)
     changes: list[Change] = []
     to_write: dict[str, Any] = {}
+    write_only = rules.write_only if rules is not None else frozenset()
     for name, value in desired.items():
-        if name in ignore:
+        if name in ignore or name in write_only:
             continue
         policy = policies.get(name, "overwrite")
         if policy == "create_only":

@@ -30,6 +30,11 @@ class FieldRules:
     """Field -> decimal places the target keeps (money in cents: 2)."""
     case_insensitive: frozenset[str] = frozenset()
     """Fields whose text the target compares without case (e-mail addresses, country codes)."""
+    loose: frozenset[str] = frozenset()
+    """Fields the target reformats (a city in capitals, a postcode with a space): compared
+    without case and without any whitespace."""
+    write_only: frozenset[str] = frozenset()
+    """Fields the target accepts but cannot read back: never compared, so never drift."""
 
 
 ABSENT = None
@@ -59,11 +64,14 @@ def _norm(value: Any, name: str, rules: FieldRules) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str):
-        text = " ".join(value.replace("\r\n", "\n").split()) if "\n" not in value else value.strip()
+        # Runs of whitespace (line breaks included) compare as one space: targets rewrap text.
+        text = " ".join(value.split())
         if not text:
             return ABSENT
         if _PLAIN_NUMBER.fullmatch(text):
             return _number(Decimal(text), rules.decimals.get(name))
+        if name in rules.loose:
+            return "".join(text.split()).lower()
         return text.lower() if name in rules.case_insensitive else text
     if isinstance(value, Mapping):
         items = {str(k): _norm(v, str(k), rules) for k, v in value.items()}

@@ -273,7 +273,7 @@ class _FlowCheck:
                     )
             value_map = self.specs.find(self.tenant_name, ValueMap, name)
             if kind == "ValueMap" and value_map is not None:
-                domain = _role_domain(str(path[-1]), self.countries)
+                domain = _role_domain(str(path[0]), str(path[-1]), self.countries)
                 yield from _coverage_problem(
                     self.flow, ("spec", *path), value_map, domain, ".".join(map(str, path))
                 )
@@ -338,8 +338,13 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _role_domain(role: str, countries: list[str]) -> list[str] | None:
-    if role == "revenueAccount":
+def _role_domain(section: str, role: str, countries: list[str]) -> list[str] | None:
+    """The values a flow's value map is looked up with, when they are known in advance:
+    countries for revenue accounts (and customers' cost center/unit), statuses for orders."""
+    by_country = {"revenueAccount"} | (
+        {"costCenter", "costUnit"} if section == "customers" else set()
+    )
+    if role in by_country:
         return countries or None
     if role == "orderStatus":
         return [status.value for status in OrderStatus]

@@ -68,10 +68,11 @@ def test_a_broken_reference_gives_one_clear_line(tmp_path: Path) -> None:
     assert "known: anonymous-sales" in errors[0]
 
 
-def test_demo_shows_every_tenant() -> None:
-    """`koppel demo` validates the examples and lists each tenant's flows."""
-    result = CliRunner().invoke(cli, ["demo", "--specs", str(SPECS)])
+def test_demo_of_a_tenant_without_sandboxes_shows_it() -> None:
+    """`koppel demo --tenant` for a tenant whose systems have no sandbox yet validates the
+    examples and shows that tenant's connections and flows."""
+    result = CliRunner().invoke(cli, ["demo", "--specs", str(SPECS), "--tenant", "radhaus-weber"])
     assert result.exit_code == 0, result.output
-    for tenant in ("bakkerij-jansen", "radhaus-weber", "tuincentrum-de-linde", "noordkaap-outdoor"):
-        assert f"tenant {tenant}" in result.output
-    assert "kassa → afas" in result.output
+    assert "tenant radhaus-weber" in result.output
+    assert "aspos → afas" in result.output
+    assert "no pass runs" in result.output

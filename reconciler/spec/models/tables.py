@@ -57,6 +57,9 @@ class DebtorRule(SpecModel):
     when: DebtorCondition
     """All given conditions must hold."""
     debtor: Code
+    always: bool = False
+    """Route matching orders here even when they have a customer (e.g. all marketplace
+    orders on one debtor); by default a rule only places orders without a customer."""
 
 
 class DefaultDebtorSpec(SpecModel):

@@ -38,7 +38,8 @@ class GetConnectorOverride(SpecModel):
     id: Annotated[str, Field(min_length=1)]
     """The GetConnector id, e.g. ``Custom_Debtors``."""
     fields: dict[str, str] = Field(default_factory=dict)
-    """Standard field name -> this connector's field name, e.g. ``{Email: MailWork}``."""
+    """koppel's logical column name -> this connector's field id, e.g. ``{email: MailWork}``
+    (the logical names are listed in connectors/afas/README.md)."""
 
 
 class AfasConnection(ConnectionBase):

@@ -101,10 +101,14 @@ def test_default_debtor_rules_in_order_with_reason(specs: SpecSet) -> None:
     assert loaded is not None
     table = DebtorTable("anonymous-sales", loaded.location, loaded.model.spec)
     belgian = table.decide(country="BE", channel="webshop")
+    assert belgian is not None
     assert belgian.debtor == "10001"
     assert "rules[0] (country=BE)" in belgian.reason
-    assert table.decide(country="NL", channel="webshop").debtor == "10002"
+    routed = table.decide(country="NL", channel="webshop")
+    assert routed is not None
+    assert routed.debtor == "10002"
     plain = table.decide(country="NL")
+    assert plain is not None
     assert plain.debtor == "10000"
     assert "the order has no customer" in plain.reason
 

@@ -1,0 +1,315 @@
+"""The AFAS Profit connector: ``connectors.base.Connector`` over ``AfasClient``.
+
+As a source it pages GetConnectors into canonical records, incrementally by modification date
+when the connector has one (the cursor is that date, as AFAS's Amsterdam local time); orders are
+``Profit_Salesorders`` headers joined with their ``Profit_SalesorderLines``, and since only the
+lines carry a modification date, an incremental order read follows the lines. As a target it
+looks records up by natural key (debtor by e-mail, order by customer reference, article by item
+code, stock by item code) and writes through UpdateConnectors (``translate.py`` builds bodies).
+Stock is never set: the connector writes the FbStockMutation that moves the level it read to the
+level wanted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from connectors.afas import bodies, translate
+from connectors.afas.capabilities import CAPABILITIES
+from connectors.afas.client import SYSTEM, AfasClient
+from connectors.afas.models import Condition, Filter, Operator, WriteSettings
+from connectors.afas.tuning import COMPARISON
+from connectors.base import CustomerLink, MasterDataCheck, Page, TargetRecord, WriteResult
+from reconciler.canonical import CanonicalRecord, Entity, Order
+from reconciler.errors import NotFoundError, RejectedError
+
+ROLES = {
+    Entity.customers: ("debtors", "debtorId"),
+    Entity.products: ("articles", "sku"),
+    Entity.stock: ("stock", "sku"),
+}
+"""Entity -> (GetConnector role, logical key column) for the simple one-connector reads."""
+
+_CONVERTERS: dict[Entity, Callable[[translate.Row, translate.Columns], CanonicalRecord]] = {
+    Entity.customers: translate.customer_from_row,
+    Entity.products: translate.product_from_row,
+    Entity.stock: translate.stock_from_row,
+}
+
+KEYS_PER_CALL = 40
+"""Order numbers per OR filter: keeps the query string well under AFAS's 2049 characters."""
+
+
+class AfasConnector:
+    """One AFAS Profit connection in both roles."""
+
+    capabilities = CAPABILITIES
+    comparison = COMPARISON
+    customer_link = CustomerLink(id_field="debtorId", order_field="debtorId")
+
+    def __init__(
+        self,
+        client: AfasClient,
+        *,
+        write: WriteSettings | None = None,
+        page_size: int = 100,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.client = client
+        self.write = write or WriteSettings()
+        self.page_size = page_size
+        self._today = today
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # -- source ------------------------------------------------------------------------------
+    async def read(
+        self, entity: Entity, *, cursor: str | None = None, full: bool = False
+    ) -> AsyncIterator[Page[CanonicalRecord]]:
+        since = None if full or cursor is None else json.loads(cursor).get("since")
+        if entity is Entity.orders:
+            async for page in self._read_orders(since):
+                yield page
+            return
+        role, key = ROLES[entity]
+        settings = self.client.get_settings
+        columns = settings.columns(role)
+        modified = columns.get("modified")
+        filters: Filter = []
+        if modified and since:
+            filters = [[Condition(modified, Operator.greater_or_equal, since)]]
+        order = [c for c in (modified, columns[key]) if c]
+        convert = _CONVERTERS[entity]
+        latest = since
+        async for rows in self.client.iter_pages(
+            settings.connector_id(role), order_by=order, filters=filters, page_size=self.page_size
+        ):
+            records: list[CanonicalRecord] = [convert(row, columns) for row in rows]
+            if modified:
+                latest = _latest(latest, [row.get(modified) for row in rows])
+            yield Page(records, _cursor(latest))
+
+    async def _read_orders(self, since: str | None) -> AsyncIterator[Page[CanonicalRecord]]:
+        settings = self.client.get_settings
+        head, line = settings.columns("orders"), settings.columns("order_lines")
+        modified = line.get("modified")
+        latest = since
+        if since and modified:
+            # Only lines carry a modification date: follow them, then fetch whole orders.
+            seen: set[str] = set()
+            async for rows in self.client.iter_pages(
+                settings.connector_id("order_lines"),
+                order_by=[modified, line["orderNumber"], line["sequence"]],
+                filters=[[Condition(modified, Operator.greater_or_equal, since)]],
+                page_size=self.page_size,
+            ):
+                latest = _latest(latest, [row.get(modified) for row in rows])
+                numbers = sorted({str(r[line["orderNumber"]]) for r in rows} - seen)
+                seen.update(numbers)
+                headers = await self._by_numbers("orders", head["orderNumber"], numbers)
+                yield Page(await self._orders(headers), _cursor(latest))
+            return
+        # A full read goes by order number, not by date: resuming from the latest date seen
+        # halfway would skip older orders with higher numbers. So every page but the last
+        # carries no cursor (resume = read again), and the last one carries the latest date.
+        pending: list[CanonicalRecord] | None = None
+        async for headers in self.client.iter_pages(
+            settings.connector_id("orders"),
+            order_by=[head["orderNumber"]],
+            page_size=self.page_size,
+        ):
+            if pending is not None:
+                yield Page(pending, None)
+            pending = await self._orders(headers)
+            for order in pending:
+                if isinstance(order, Order) and order.modified_at is not None:
+                    latest = _latest(latest, [translate.afas_datetime(order.modified_at)])
+        if pending is not None:
+            yield Page(pending, _cursor(latest))
+
+    async def _orders(self, headers: list[dict[str, Any]]) -> list[CanonicalRecord]:
+        settings = self.client.get_settings
+        head, line = settings.columns("orders"), settings.columns("order_lines")
+        numbers = [str(h[head["orderNumber"]]) for h in headers]
+        lines = await self._by_numbers("order_lines", line["orderNumber"], numbers)
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in lines:
+            grouped.setdefault(str(row[line["orderNumber"]]), []).append(row)
+        return [
+            translate.order_from_rows(h, grouped.get(str(h[head["orderNumber"]]), []), head, line)
+            for h in headers
+        ]
+
+    async def _by_numbers(
+        self, role: str, column: str, numbers: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Rows whose ``column`` is one of ``numbers``, via OR filters of bounded length."""
+        settings = self.client.get_settings
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(numbers), KEYS_PER_CALL):
+            chunk = numbers[start : start + KEYS_PER_CALL]
+            filters = [[Condition(column, Operator.equal, n)] for n in chunk]
+            rows.extend(
+                await self.client.get_all(
+                    settings.connector_id(role), order_by=[column], filters=filters, page_size=500
+                )
+            )
+        return rows
+
+    # -- target ------------------------------------------------------------------------------
+    async def lookup(self, entity: Entity, key: str) -> TargetRecord | None:
+        settings = self.client.get_settings
+        if entity is Entity.customers:
+            row = await self.client.debtor_by_email(key)
+            return (
+                None if row is None else translate.debtor_record(row, settings.columns("debtors"))
+            )
+        if entity is Entity.products:
+            row = await self.client.article_by_code(key)
+            return (
+                None if row is None else translate.article_record(row, settings.columns("articles"))
+            )
+        if entity is Entity.stock:
+            rows = await self.client.find("stock", "sku", key)
+            if not rows:
+                return None
+            columns = settings.columns("stock")
+            records = [translate.stock_record(r, columns) for r in rows]
+            total = sum((r.get("quantity", Decimal(0)) for r in records), Decimal(0))
+            return {**records[0], "quantity": total}
+        header = await self.client.order_by_reference(key)
+        if header is None:
+            return None
+        head, line = settings.columns("orders"), settings.columns("order_lines")
+        lines = await self.client.order_lines(str(header[head["orderNumber"]]))
+        return translate.order_record(header, lines, head, line)
+
+    async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
+        if entity is Entity.customers:
+            connector, body = bodies.debtor_body(record, self.write, today=self._today())
+            keys = await self.client.insert(connector, body)
+            return WriteResult(str(record.get("email", "")), keys.get("DbId"), _extra(keys))
+        if entity is Entity.products:
+            keys = await self.client.insert(
+                "FbItemArticle", bodies.article_body(record, self.write)
+            )
+            return WriteResult(str(record["sku"]), keys.get("ItCd", str(record["sku"])))
+        if entity is Entity.stock:
+            return await self._move_stock(record)
+        order = dict(record)
+        if not order.get("debtorId") and order.get("orderType") != "financialMutation":
+            order["debtorId"] = await self._debtor_for(order)
+        connector, body = bodies.sales_body(order, self.write)
+        keys = await self.client.insert(connector, body)
+        target_id = keys.get("OrNu") or keys.get("EnNo")
+        return WriteResult(str(record.get("reference", "")), target_id, _extra(keys))
+
+    async def update(
+        self, entity: Entity, key: str, record: TargetRecord, *, fields: Sequence[str]
+    ) -> WriteResult:
+        if entity is Entity.stock:
+            return await self._move_stock({**record, "sku": key})
+        actual = await self.lookup(entity, key)
+        if actual is None:
+            raise NotFoundError(
+                f"no {entity.value} record with key {key!r}", system=SYSTEM, operation="update"
+            )
+        changed = {f: record[f] for f in fields if f in record}
+        if entity is Entity.customers:
+            wanted = {
+                **changed,
+                "debtorId": actual["debtorId"],
+                "relationCode": actual.get("relationCode"),
+                "companyName": record.get("companyName"),
+            }
+            connector, body = bodies.debtor_body(
+                wanted, self.write, today=self._today(), update=True
+            )
+            keys = await self.client.update(connector, body)
+            return WriteResult(key, keys.get("DbId", actual["debtorId"]), _extra(keys))
+        if entity is Entity.products:
+            body = bodies.article_body({**changed, "sku": key}, self.write, update=True)
+            keys = await self.client.update("FbItemArticle", body)
+            return WriteResult(key, keys.get("ItCd", key))
+        if "lines" in changed:
+            raise RejectedError(
+                "AFAS cannot replace the lines of an existing sales order through FbSales",
+                system=SYSTEM,
+                operation="update FbSales",
+                hint="change the order in AFAS, or cancel it and let koppel create a new one",
+            )
+        order_type = actual.get("orderType") or record.get("orderType")
+        wanted = {**changed, "orderNumber": actual["orderNumber"], "orderType": order_type}
+        connector, body = bodies.sales_body(wanted, self.write)
+        keys = await self.client.update(connector, body)
+        return WriteResult(key, keys.get("OrNu", actual["orderNumber"]), _extra(keys))
+
+    async def _debtor_for(self, order: TargetRecord) -> str:
+        email = order.get("customerEmail")
+        if email:
+            row = await self.client.debtor_by_email(str(email))
+            if row is not None:
+                return str(row[self.client.get_settings.columns("debtors")["debtorId"]])
+        if self.write.default_debtor:
+            return self.write.default_debtor
+        raise RejectedError(
+            f"order {order.get('reference')!r} names no AFAS debtor and none has e-mail {email!r}",
+            system=SYSTEM,
+            operation="create order",
+            hint="sync the customer first, or map debtorId (e.g. to a default debtor)",
+        )
+
+    async def _move_stock(self, record: TargetRecord) -> WriteResult:
+        sku = str(record["sku"])
+        actual = await self.lookup(Entity.stock, sku)
+        current = actual.get("quantity", Decimal(0)) if actual else Decimal(0)
+        delta = Decimal(str(record.get("quantity", 0))) - current
+        if delta:
+            body = bodies.stock_mutation_body(
+                sku,
+                delta,
+                self.write,
+                unit=record.get("unit") or (actual or {}).get("unit"),
+                warehouse=record.get("warehouse"),
+                today=self._today(),
+            )
+            await self.client.insert("FbStockMutation", body)
+        return WriteResult(sku, sku, {"moved": str(delta)})
+
+    async def check_master_data(self, kind: str, codes: Sequence[str]) -> list[MasterDataCheck]:
+        """Kinds: ``vatCode``, ``administration``, ``getConnector``, ``updateConnector``."""
+        settings = self.client.get_settings
+        if kind in ("getConnector", "updateConnector"):
+            missing_get, missing_update = await self.client.missing_connectors(
+                get=codes if kind == "getConnector" else (),
+                update=codes if kind == "updateConnector" else (),
+            )
+            missing = set(missing_get) | set(missing_update)
+            return [MasterDataCheck(kind, c, c not in missing) for c in codes]
+        role = {"vatCode": "vat_codes", "administration": "administrations"}.get(kind)
+        if role is None:
+            return [
+                MasterDataCheck(kind, c, None, "AFAS exposes no such master data") for c in codes
+            ]
+        column = settings.columns(role)["code"]
+        rows = await self.client.get_all(settings.connector_id(role), order_by=[column])
+        known = {str(r.get(column)) for r in rows}
+        return [MasterDataCheck(kind, c, c in known) for c in codes]
+
+
+def _latest(current: str | None, values: Sequence[object]) -> str | None:
+    stamps = [str(v).rstrip("Z") for v in values if v]
+    return max([s for s in (current, *stamps) if s], default=None)
+
+
+def _cursor(since: str | None) -> str | None:
+    return None if since is None else json.dumps({"since": since})
+
+
+def _extra(keys: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in keys.items() if k not in ("DbId", "OrNu", "ItCd")}

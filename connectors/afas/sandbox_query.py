@@ -1,0 +1,148 @@
+"""GetConnector queries on the AFAS sandbox: paging, sorting and filtering as Profit does them.
+
+``skip``/``take`` (default 0/100, ``-1/-1`` = all rows, other negatives -> "onverwachte fout",
+``take=0`` -> one row, as observed on Profit), ``orderbyfieldids`` with ``-`` for descending,
+the three filter lists with ``,`` = AND and ``;`` = OR, operator codes 1-15, no ``Z`` in date
+filter values, and unknown columns -> 500 "Connector-veld '…' niet gevonden". Comparisons are
+typed by the column (number, date, boolean) and case-insensitive for text, like Profit's SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from connectors.afas.sandbox_store import (
+    BOOLEAN,
+    COLUMNS,
+    DATE,
+    DECIMAL,
+    INTEGER,
+    AfasError,
+    ProfitStore,
+)
+
+
+def query(store: ProfitStore, connector: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """Answer ``GET /connectors/{connector}`` the way Profit does."""
+    rows = store.rows(connector)
+    types = dict(COLUMNS[connector])
+    groups = _filters(params, types)
+    if groups:
+        rows = [row for row in rows if any(all(c(row) for c in group) for group in groups)]
+    order = [f for f in params.get("orderbyfieldids", "").split(",") if f.strip()]
+    for field in reversed(order):
+        name, descending = (field[1:], True) if field.startswith("-") else (field, False)
+        _known(name, types)
+        rows.sort(key=_sorter(name), reverse=descending)
+    try:
+        skip = int(params.get("skip", "0"))
+        take = int(params.get("take", "100"))
+    except ValueError as exc:
+        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999) from exc
+    if (skip, take) == (-1, -1):
+        return {"skip": -1, "take": -1, "rows": rows}
+    if skip < 0 or take < 0:
+        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
+    # Profit answers take=0 with one row (observed behaviour, kept on purpose).
+    return {"skip": skip, "take": take, "rows": rows[skip : skip + max(take, 1)]}
+
+
+def _known(name: str, types: Mapping[str, str]) -> str:
+    if name not in types:
+        raise AfasError(f"Connector-veld '{name}' niet gevonden")
+    return types[name]
+
+
+def _sorter(name: str) -> Callable[[Mapping[str, Any]], tuple[int, Any]]:
+    return lambda row: _sort_key(row.get(name))
+
+
+def _sort_key(value: object) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool | int | float):
+        return (1, float(value))
+    return (2, str(value).casefold())
+
+
+Condition = Callable[[Mapping[str, Any]], bool]
+
+
+def _filters(params: Mapping[str, str], types: Mapping[str, str]) -> list[list[Condition]]:
+    names = params.get("filterfieldids")
+    if not names:
+        return []
+    values = params.get("filtervalues", "")
+    operators = params.get("operatortypes", "")
+    name_groups = [g.split(",") for g in names.split(";")]
+    value_groups = [g.split(",") for g in values.split(";")]
+    op_groups = [g.split(",") for g in operators.split(";")]
+    shapes = [[len(g) for g in x] for x in (name_groups, value_groups, op_groups)]
+    if not shapes[0] == shapes[1] == shapes[2]:
+        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
+    groups: list[list[Condition]] = []
+    for ng, vg, og in zip(name_groups, value_groups, op_groups, strict=True):
+        group = []
+        for name, value, op in zip(ng, vg, og, strict=True):
+            kind = _known(name, types)
+            if kind == DATE and value.upper().endswith("Z"):
+                raise AfasError(f"De waarde '{value}' is geen geldige datum.")
+            group.append(_condition(name, kind, value.strip('"'), op))
+        groups.append(group)
+    return groups
+
+
+def _condition(name: str, kind: str, value: str, op: str) -> Condition:
+    target = _typed(kind, value)
+
+    def check(row: Mapping[str, Any]) -> bool:
+        actual = row.get(name)
+        if op == "8":
+            return actual is None or actual == ""
+        if op == "9":
+            return not (actual is None or actual == "")
+        if op == "15":
+            return any(value.casefold() in str(v).casefold() for v in row.values() if v)
+        if actual is None:
+            return op in ("7", "11", "12", "14")
+        left = _typed(kind, str(actual).rstrip("Z") if kind == DATE else actual)
+        text, needle = str(actual).casefold(), value.casefold()
+        checks: dict[str, Callable[[], bool]] = {
+            "1": lambda: left == target,
+            "2": lambda: left >= target,
+            "3": lambda: left <= target,
+            "4": lambda: left > target,
+            "5": lambda: left < target,
+            "6": lambda: needle in text,
+            "7": lambda: left != target,
+            "10": lambda: text.startswith(needle),
+            "11": lambda: needle not in text,
+            "12": lambda: not text.startswith(needle),
+            "13": lambda: text.endswith(needle),
+            "14": lambda: not text.endswith(needle),
+        }
+        if op not in checks:
+            raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
+        try:
+            return bool(checks[op]())
+        except TypeError:
+            return False
+
+    return check
+
+
+def _typed(kind: str, value: object) -> Any:
+    try:
+        if kind in (DECIMAL, INTEGER):
+            return Decimal(str(value))
+        if kind == BOOLEAN:
+            return str(value).lower() in ("1", "true")
+        if kind == DATE:
+            text = str(value)
+            return dt.datetime.fromisoformat(text if "T" in text else text + "T00:00:00")
+    except (InvalidOperation, ValueError) as exc:
+        raise AfasError(f"De waarde '{value}' is ongeldig voor dit veld.") from exc
+    return str(value).casefold()

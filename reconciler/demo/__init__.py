@@ -1,0 +1,1 @@
+"""The demo: both sandboxes with a bakery's data, the example tenant planned and applied."""

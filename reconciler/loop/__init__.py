@@ -1,0 +1,1 @@
+"""The long-lived reconciler: git source, scheduler, leases, the loop that runs passes."""

@@ -1,0 +1,390 @@
+"""The second half of a pass: execute the spooled plan through the target connector.
+
+Every create is journalled before it is sent and resolved after, so a crash in between is
+settled on restart by looking the natural key up in the target (``recover``): never a
+duplicate. A write that failed in a way that may still have happened (timeout, dropped
+connection, 500 mid-write) is settled the same way, at once. Per-record failures are isolated:
+the record is marked failed (retried later with backoff, quarantined after N attempts) and the
+others go on. Pages are finished in order; the cursor moves past a page only when none of its
+records is left to retry.
+
+Orders are written in dependency order: the customer (created or updated, once per e-mail per
+pass even when several orders share it), then the order with the customer's id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from reconciler.canonical import Entity
+from reconciler.errors import ConnectorError, Transient, UnavailableError
+from reconciler.passes.context import FlowContext
+from reconciler.passes.spool import Planned, Spool
+from reconciler.plan.actions import Action, ActionKind, json_default
+from reconciler.state.rows import Action as Done
+from reconciler.state.rows import Outcome
+from reconciler.state.store import StateStore
+
+CUSTOMER_PREFIX = "customer:"
+KEEP_KEYS = 1000
+
+
+@dataclass
+class Counts:
+    """What happened to the records of one pass; every record lands in exactly one bucket."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    quarantined: int = 0
+    interrupted: int = 0
+    """Records not attempted because the pass was stopped (shutdown, lost lease)."""
+    held: bool = False
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    """(key, reason) of the records that failed this pass."""
+    updated_keys: list[str] = field(default_factory=list)
+    """Keys updated this pass (at most KEEP_KEYS): a drift scan updating the same keys pass after
+    pass is another writer reverting koppel's work."""
+
+
+class _Failed(Exception):
+    def __init__(self, reason: str, retry_after: float | None) -> None:
+        super().__init__(reason)
+        self.reason, self.retry_after = reason, retry_after
+
+
+@dataclass
+class Applier:
+    """Applies one pass's spool for one flow."""
+
+    ctx: FlowContext
+    run_id: int | None
+    plan_id: str | None
+    progress: Callable[[int], None] | None = None
+    counts: Counts = field(default_factory=Counts)
+    _customers: dict[str, str] = field(default_factory=dict)
+    _locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+
+    async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
+        gate = asyncio.Semaphore(self.ctx.concurrency)
+        for page, items in groupby(spool, key=lambda planned: planned.page):
+            batch = list(items)
+            results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+            page_held = any(results)
+            if not self.counts.held and not page_held and page < len(cursors):
+                with self._fenced() as tx:
+                    tx.set_cursor(self.ctx.tenant, self.ctx.flow, cursors[page])
+            self.counts.held = self.counts.held or page_held
+            if self.progress is not None:
+                self.progress(len(batch))
+        return self.counts
+
+    async def _guarded(self, gate: asyncio.Semaphore, planned: Planned) -> bool:
+        async with gate:
+            return await self._one(planned)
+
+    async def _one(self, planned: Planned) -> bool:
+        """Apply one planned record; True when it must be retried (the cursor holds)."""
+        if self._halted():
+            self.counts.interrupted += 1
+            return True
+        return await self._record(planned)
+
+    def _halted(self) -> bool:
+        """True once the process is stopping or the flow's lease is lost: start nothing new."""
+        ctx = self.ctx
+        if ctx.stopping is not None and ctx.stopping.is_set():
+            return True
+        return ctx.lease is not None and not ctx.store.is_current(ctx.lease)
+
+    def _fenced(self) -> AbstractContextManager[StateStore]:
+        """State writes fenced by the lease. Never held across an await: each unit of work is
+        a few synchronous statements, so concurrent records do not wait on each other."""
+        if self.ctx.lease is None:
+            return nullcontext(self.ctx.store)
+        return self.ctx.store.transaction(lease=self.ctx.lease)
+
+    async def _record(self, planned: Planned) -> bool:
+        action = planned.action
+        self.counts.read += 1
+        if action.kind is ActionKind.noop:
+            self.counts.unchanged += 1
+            if planned.settle:
+                self._settle(action, Done.noop)
+            return False
+        if action.kind is ActionKind.skip:
+            self.counts.skipped += 1
+            if planned.settle:
+                self._settle(action, Done.skip, message=action.reason)
+            # A record waiting for its retry has a fingerprint but is not settled: hold.
+            return action.fingerprint is not None and not planned.settle
+        if action.kind is ActionKind.fail:
+            return self._fail(action, action.reason, None)
+        try:
+            if action.kind is ActionKind.create:
+                record = dict(action.record)
+                if planned.customer is not None:
+                    record[self.ctx.link.order_field] = await self._customer(planned.customer)
+                target_id = await self._create(
+                    self.ctx.entity,
+                    action.key,
+                    record,
+                    action.fingerprint or "",
+                    natural=planned.target_key or action.key,
+                )
+                self.counts.created += 1
+                self._applied(
+                    action,
+                    Done.create,
+                    target_id,
+                    diff={"created": record},
+                    message=planned.explanation or None,
+                )
+            else:
+                try:
+                    await self.ctx.target.update(
+                        self.ctx.entity,
+                        planned.target_key or action.key,
+                        dict(action.record),
+                        fields=list(action.record),
+                    )
+                except ConnectorError as exc:
+                    reason = f"updating {self.ctx.entity.value} {action.key}: {exc}"
+                    raise _Failed(reason, _delay(exc)) from exc
+                self.counts.updated += 1
+                if len(self.counts.updated_keys) < KEEP_KEYS:
+                    self.counts.updated_keys.append(action.key)
+                self._applied(
+                    action, Done.update, None, diff=_changes(action), message=action.reason
+                )
+        except _Failed as failed:
+            return self._fail(action, failed.reason, failed.retry_after)
+        return False
+
+    async def _customer(self, plan: Action) -> str:
+        """The customer's target id: created or updated first, once per e-mail per pass."""
+        email = plan.key
+        async with self._locks[email]:
+            if email in self._customers:
+                return self._customers[email]
+            link = self.ctx.link
+            if plan.kind is ActionKind.create:
+                target_id = await self._create(
+                    Entity.customers,
+                    CUSTOMER_PREFIX + email,
+                    dict(plan.record),
+                    plan.fingerprint or "",
+                    natural=email,
+                )
+            else:
+                target_id = str(plan.record.get(link.id_field) or "")
+                if plan.kind is ActionKind.update:
+                    try:
+                        result = await self.ctx.target.update(
+                            Entity.customers, email, dict(plan.record), fields=list(plan.record)
+                        )
+                    except ConnectorError as exc:
+                        raise _Failed(f"updating customer {email}: {exc}", _delay(exc)) from exc
+                    target_id = result.target_id or target_id
+            if not target_id:
+                raise _Failed(f"the target gave no id for customer {email}", None)
+            self._customers[email] = target_id
+            return target_id
+
+    async def _create(
+        self, entity: Entity, key: str, record: dict[str, Any], fingerprint: str, *, natural: str
+    ) -> str | None:
+        """Create with the intent journalled around it; settle an unknown outcome by look-up.
+
+        The intent's idempotency key is the natural key the target finds the record by (an
+        order's reference, a customer's e-mail), so a restart can look it up."""
+        if self._halted():
+            raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
+        with self._fenced() as tx:
+            intent = tx.journal_intent(
+                self.ctx.tenant,
+                self.ctx.flow,
+                key,
+                action=Done.create,
+                idempotency_key=natural,
+                payload_fingerprint=fingerprint,
+            )
+        try:
+            result = await self.ctx.target.create(entity, record)
+        except ConnectorError as exc:
+            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else None
+            with self._fenced() as tx:
+                if found is not None:
+                    tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
+                    return found
+                tx.journal_result(intent, outcome=Outcome.failed)
+            raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
+        with self._fenced() as tx:
+            tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
+        return result.target_id or result.key
+
+    async def _settle_unknown(self, entity: Entity, key: str) -> str | None:
+        """After a write with an unknown outcome: the target's id when it did happen."""
+        try:
+            found = await self.ctx.target.lookup(entity, key)
+        except ConnectorError:
+            return None
+        if found is None:
+            return None
+        return str(found.get(self.ctx.link.id_field) or key)
+
+    def _applied(
+        self,
+        action: Action,
+        done: Done,
+        target_id: str | None,
+        *,
+        diff: dict[str, Any],
+        message: str | None,
+    ) -> None:
+        with self._fenced() as store:
+            store.record_applied(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                fingerprint=action.fingerprint or "",
+                action=done,
+                target_id=target_id,
+                revision=self.ctx.revision,
+            )
+            self._log(store, action, done, Outcome.ok, diff=diff, message=message)
+
+    def _settle(self, action: Action, done: Done, *, message: str | None = None) -> None:
+        """Record the desired fingerprint as holding, though nothing was written; with a
+        ``message``, also log the decision (an existing order skipped)."""
+        if not action.fingerprint:
+            return
+        with self._fenced() as store:
+            store.record_applied(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                fingerprint=action.fingerprint,
+                action=done,
+                revision=self.ctx.revision,
+            )
+            if message is not None:
+                self._log(store, action, done, Outcome.ok, message=message)
+
+    def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
+        self.counts.failed += 1
+        self.counts.failures.append((action.key, reason))
+        with self._fenced() as store:
+            state = store.record_failed(
+                self.ctx.tenant,
+                self.ctx.flow,
+                action.key,
+                action=Done.fail,
+                reason=reason,
+                revision=self.ctx.revision,
+                retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
+            )
+            self._log(
+                store,
+                action,
+                Done.fail,
+                Outcome.failed,
+                message=reason,
+                diff=_changes(action) if action.changes else None,
+            )
+        if state.quarantined:
+            self.counts.quarantined += 1
+        return not state.quarantined
+
+    def _log(
+        self,
+        store: StateStore,
+        action: Action,
+        done: Done,
+        outcome: Outcome,
+        *,
+        diff: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        store.log_activity(
+            self.ctx.tenant,
+            self.ctx.flow,
+            action.key,
+            action=done,
+            outcome=outcome,
+            run_id=self.run_id,
+            diff=_jsonable(diff),
+            revision=self.ctx.revision,
+            plan_id=self.plan_id,
+            message=message,
+        )
+
+
+def _delay(exc: ConnectorError) -> float | None:
+    if isinstance(exc, UnavailableError) and isinstance(exc, Transient):
+        return exc.delay
+    return None
+
+
+def _changes(action: Action) -> dict[str, Any]:
+    return {
+        "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in action.changes]
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None:
+        return None
+    loaded: Any = json.loads(json.dumps(value, default=json_default))
+    return loaded
+
+
+async def recover(ctx: FlowContext) -> int:
+    """Settle the intents a crash left pending: look each key up in the target; found means the
+    write happened (recorded as applied), absent means it did not (retried by this pass)."""
+    settled = 0
+    for intent in ctx.store.pending_intents(ctx.tenant, ctx.flow):
+        customer = intent.key.startswith(CUSTOMER_PREFIX)
+        entity = Entity.customers if customer else ctx.entity
+        natural = intent.idempotency_key
+        found = await ctx.target.lookup(entity, natural)
+        if found is None:
+            ctx.store.journal_result(intent.id, outcome=Outcome.failed)
+            continue
+        target_id = str(found.get(ctx.link.id_field) or natural)
+        ctx.store.journal_result(intent.id, outcome=Outcome.ok, target_id=target_id)
+        if not customer:
+            ctx.store.record_applied(
+                ctx.tenant,
+                ctx.flow,
+                intent.key,
+                fingerprint=intent.payload_fingerprint,
+                action=Done.create,
+                target_id=target_id,
+                revision=ctx.revision,
+            )
+            ctx.store.log_activity(
+                ctx.tenant,
+                ctx.flow,
+                intent.key,
+                action=Done.create,
+                outcome=Outcome.ok,
+                revision=ctx.revision,
+                message="found in the target after an interrupted pass; "
+                "recorded, not written again",
+            )
+        settled += 1
+    return settled

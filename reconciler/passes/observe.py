@@ -1,0 +1,254 @@
+"""The first half of a pass: read the source page by page, compute each record's desired target
+record (pure), skip unchanged ones by fingerprint, look the rest up in the target, and plan one
+action per record into the spool. Nothing is written to any system here.
+
+For orders the plan also covers what the order depends on: its customer (found by e-mail, to be
+created or updated) and its products (every SKU must exist, else the order fails naming them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.base import TargetRecord
+from reconciler.canonical import CanonicalRecord, Entity
+from reconciler.flows.program import Desire, Dropped
+from reconciler.passes.context import FlowContext
+from reconciler.passes.spool import Planned, Spool
+from reconciler.plan.actions import Action, ActionKind
+from reconciler.plan.diff import plan_record
+from reconciler.state.rows import RecordState
+
+LOOKUP_CONCURRENCY = 8
+
+
+@dataclass
+class Observation:
+    """What the first half of a pass saw: the spool, page cursors, and why records wait."""
+
+    spool: Spool
+    cursors: list[str | None] = field(default_factory=list)
+    """The cursor after each page, in page order."""
+    read: int = 0
+    target_reads: int = 0
+    desired: int = 0
+
+
+async def observe(
+    ctx: FlowContext, *, full: bool, now: dt.datetime, spool: Spool, reread: bool = False
+) -> Observation:
+    """Plan the whole pass into ``spool``; see the module docstring.
+
+    ``full``: a drift scan, reading every record and comparing each with the live target.
+    ``reread``: read every record again (the specs changed, so every desired record may have),
+    but trust fingerprints: only records whose desired content changed are looked up."""
+    seen = Observation(spool)
+    cursor = None if full or reread else ctx.store.get_cursor(ctx.tenant, ctx.flow)
+    skus_known: dict[str, bool] = {}
+    page_number = 0
+    async for page in ctx.source.read(ctx.entity, cursor=cursor, full=full or reread):
+        seen.read += len(page.records)
+        planned = await _plan_page(
+            ctx, page.records, page_number, full=full, now=now, seen=seen, skus_known=skus_known
+        )
+        for item in planned:
+            spool.add(item)
+        seen.cursors.append(page.cursor)
+        page_number += 1
+    return seen
+
+
+async def _plan_page(
+    ctx: FlowContext,
+    records: Sequence[CanonicalRecord],
+    page: int,
+    *,
+    full: bool,
+    now: dt.datetime,
+    seen: Observation,
+    skus_known: dict[str, bool],
+) -> list[Planned]:
+    outcomes = [ctx.program.desire(record) for record in records]
+    keys = [o.key for o in outcomes]
+    states = ctx.store.records(ctx.tenant, ctx.flow, keys)
+    planned: list[Planned | None] = [None] * len(outcomes)
+    to_look_up: list[int] = []
+    for i, outcome in enumerate(outcomes):
+        state = states.get(outcome.key)
+        if isinstance(outcome, Dropped):
+            kind = ActionKind.skip if outcome.kind == "skip" else ActionKind.fail
+            planned[i] = Planned(page, Action(kind, outcome.key, reason=outcome.reason))
+            continue
+        seen.desired += 1
+        waiting = _waiting(state, now)
+        if waiting is not None:
+            planned[i] = Planned(
+                page, Action(ActionKind.skip, outcome.key, outcome.fingerprint, reason=waiting)
+            )
+        elif not full and state is not None and state.fingerprint == outcome.fingerprint:
+            planned[i] = Planned(
+                page,
+                Action(
+                    ActionKind.noop,
+                    outcome.key,
+                    outcome.fingerprint,
+                    reason="unchanged since it was last applied",
+                ),
+            )
+        else:
+            to_look_up.append(i)
+    target_keys = {i: _target_key(ctx, outcomes[i]) for i in to_look_up}
+    actuals = await _lookup_many(ctx, ctx.entity, [target_keys[i] for i in to_look_up])
+    seen.target_reads += len(to_look_up)
+    for i, actual in zip(to_look_up, actuals, strict=True):
+        outcome = outcomes[i]
+        assert isinstance(outcome, Desire)
+        planned[i] = await _plan_desire(
+            ctx, outcome, actual, page, seen=seen, skus_known=skus_known
+        )
+    return [p for p in planned if p is not None]
+
+
+def _target_key(ctx: FlowContext, outcome: Desire | Dropped) -> str:
+    assert isinstance(outcome, Desire)
+    return ctx.target_key(ctx.entity, outcome.fields, outcome.key)
+
+
+def _waiting(state: RecordState | None, now: dt.datetime) -> str | None:
+    if state is None:
+        return None
+    if state.quarantined:
+        return (
+            f"quarantined after {state.attempts} failed attempts: {state.reason}; "
+            "release it with `koppel quarantine retry`"
+        )
+    if not state.is_due(now) and state.next_attempt_at is not None:
+        return (
+            f"failed before ({state.reason}); next attempt after "
+            f"{state.next_attempt_at.isoformat(timespec='seconds')}"
+        )
+    return None
+
+
+async def _plan_desire(
+    ctx: FlowContext,
+    desire: Desire,
+    actual: TargetRecord | None,
+    page: int,
+    *,
+    seen: Observation,
+    skus_known: dict[str, bool],
+) -> Planned:
+    is_order = ctx.entity is Entity.orders
+    action = plan_record(
+        desire.key,
+        desire.fields,
+        actual,
+        policies=desire.policies,
+        ignore=desire.ignore,
+        rules=ctx.rules,
+        never_change=is_order,
+        update_allowed=_updates_allowed(ctx),
+    )
+    if action.fingerprint != desire.fingerprint:
+        # plan_record hashes the fields; the pass keys state on the whole desire (debtor too).
+        action = Action(
+            action.kind,
+            action.key,
+            desire.fingerprint,
+            action.record,
+            action.changes,
+            action.reason,
+        )
+    if action.kind in (ActionKind.noop, ActionKind.skip):
+        return Planned(page, action, settle=True)
+    if not is_order or action.kind is not ActionKind.create:
+        return Planned(page, action)
+    missing = await _missing_skus(ctx, desire.skus, skus_known, seen=seen)
+    if missing:
+        reason = (
+            f"products missing in the target: {', '.join(missing)}; the order is retried "
+            "on later passes (sync the products first)"
+        )
+        return Planned(
+            page,
+            Action(ActionKind.fail, desire.key, desire.fingerprint, reason=reason),
+            skus=desire.skus,
+        )
+    customer = None
+    plan = desire.debtor
+    if desire.customer is not None and plan is not None and plan.email:
+        found = (await _lookup_many(ctx, Entity.customers, [plan.email]))[0]
+        seen.target_reads += 1
+        customer = plan_record(
+            plan.email, desire.customer, found, rules=ctx.customer_rules, update_allowed=plan.update
+        )
+        if customer.kind is ActionKind.create and not plan.create:
+            reason = (
+                f"customer {plan.email} does not exist in the target and the flow does "
+                "not create customers (orders.customers.create: false)"
+            )
+            return Planned(
+                page, Action(ActionKind.fail, desire.key, desire.fingerprint, reason=reason)
+            )
+        if found is not None and customer.kind in (ActionKind.noop, ActionKind.skip):
+            customer = Action(
+                customer.kind,
+                plan.email,
+                customer.fingerprint,
+                record={ctx.link.id_field: found.get(ctx.link.id_field)},
+                changes=customer.changes,
+                reason=customer.reason,
+            )
+    explanation = plan.reason if plan is not None else ""
+    if customer is not None:
+        verb = {"create": "to be created", "update": "to be updated"}.get(
+            customer.kind.value, "existing"
+        )
+        explanation = f"{explanation}; customer {verb}"
+    return Planned(page, action, customer, explanation, desire.skus)
+
+
+def _updates_allowed(ctx: FlowContext) -> bool:
+    settings: Any = getattr(ctx.program.spec, "customers", None)
+    if ctx.entity is Entity.customers and settings is not None:
+        return bool(settings.update)
+    products: Any = getattr(ctx.program.spec, "products", None)
+    if ctx.entity is Entity.products and products is not None:
+        return bool(products.update)
+    return True
+
+
+async def _missing_skus(
+    ctx: FlowContext, skus: Iterable[str], known: dict[str, bool], *, seen: Observation
+) -> list[str]:
+    unknown = [sku for sku in dict.fromkeys(skus) if sku not in known]
+    if unknown:
+        found = await _lookup_many(ctx, Entity.products, unknown)
+        seen.target_reads += len(unknown)
+        for sku, record in zip(unknown, found, strict=True):
+            known[sku] = record is not None
+    return [sku for sku in dict.fromkeys(skus) if not known[sku]]
+
+
+async def _lookup_many(
+    ctx: FlowContext, entity: Entity, keys: Sequence[str]
+) -> list[TargetRecord | None]:
+    """Look keys up in the target: in one batch when the connector can, else concurrently."""
+    if not keys:
+        return []
+    batch = getattr(ctx.target, "lookup_many", None)
+    if batch is not None:
+        found: dict[str, TargetRecord] = await batch(entity, list(keys))
+        return [found.get(key) for key in keys]
+    gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+    async def one(key: str) -> TargetRecord | None:
+        async with gate:
+            return await ctx.target.lookup(entity, key)
+
+    return list(await asyncio.gather(*(one(key) for key in keys)))

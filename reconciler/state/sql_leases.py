@@ -1,0 +1,148 @@
+"""Leases and the intent journal of the SQL state store: what keeps writes single and unduplicated.
+
+A lease row per (tenant, flow) says which replica may run that flow until when, with a fencing
+generation. Acquisition on PostgreSQL locks the row ``FOR UPDATE SKIP LOCKED``: a replica never
+waits for a row another replica is busy with, it moves on to the next flow. The intent journal is
+written around each create so a crash between the create and its result is found on restart.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from reconciler.state import tables as t
+from reconciler.state.rows import Action, Intent, Lease, Outcome
+from reconciler.state.sql_base import SqlBase, inserted_id, intent_from_row, lease_row_current
+from reconciler.state.store import intent_already_resolved, lease_not_current, unknown_intent
+
+
+class SqlLeases(SqlBase, abc.ABC):
+    """Leases and intents on SQL."""
+
+    # -- intent journal ----------------------------------------------------------------------
+
+    def journal_intent(
+        self,
+        tenant: str,
+        flow: str,
+        key: str,
+        *,
+        action: Action,
+        idempotency_key: str,
+        payload_fingerprint: str,
+    ) -> int:
+        with self._tx() as conn:
+            result = conn.execute(
+                sa.insert(t.intents).values(
+                    tenant=tenant,
+                    flow=flow,
+                    key=key,
+                    action=action.value,
+                    idempotency_key=idempotency_key,
+                    payload_fingerprint=payload_fingerprint,
+                    created_at=self._clock(),
+                )
+            )
+            return inserted_id(result)
+
+    def journal_result(
+        self, intent_id: int, *, outcome: Outcome, target_id: str | None = None
+    ) -> Intent:
+        query = sa.select(t.intents).where(t.intents.c.id == intent_id)
+        with self._tx() as conn:
+            row = conn.execute(query.with_for_update() if self._pg else query).first()
+            if row is None:
+                raise unknown_intent(intent_id)
+            if row.outcome is not None:
+                raise intent_already_resolved(intent_from_row(row))
+            conn.execute(
+                sa.update(t.intents)
+                .where(t.intents.c.id == intent_id)
+                .values(outcome=outcome.value, target_id=target_id, resolved_at=self._clock())
+            )
+            return intent_from_row(conn.execute(query).one())
+
+    def pending_intents(self, tenant: str, flow: str) -> list[Intent]:
+        c = t.intents.c
+        query = (
+            sa.select(t.intents)
+            .where(c.tenant == tenant, c.flow == flow, c.outcome.is_(None))
+            .order_by(c.id)
+        )
+        with self._tx() as conn:
+            return [intent_from_row(row) for row in conn.execute(query)]
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def _lease_query(self, tenant: str, flow: str) -> sa.Select[Any]:
+        c = t.leases.c
+        return sa.select(t.leases).where(c.tenant == tenant, c.flow == flow)
+
+    def _set_lease(
+        self, conn: Connection, lease: Lease, *, holder: str | None, expires: dt.datetime | None
+    ) -> None:
+        c = t.leases.c
+        conn.execute(
+            sa.update(t.leases)
+            .where(c.tenant == lease.tenant, c.flow == lease.flow)
+            .values(holder=holder, generation=lease.generation, expires_at=expires)
+        )
+
+    def acquire(self, tenant: str, flow: str, *, holder: str, ttl: dt.timedelta) -> Lease | None:
+        now = self._clock()
+        with self._tx() as conn:
+            # Make sure the row exists, so there is something to lock; a concurrent insert of
+            # the same row waits for ours and then does nothing.
+            self._upsert(
+                conn,
+                t.leases,
+                {"tenant": tenant, "flow": flow, "holder": None, "generation": 0},
+                index=["tenant", "flow"],
+                update=None,
+            )
+            query = self._lease_query(tenant, flow)
+            if self._pg:
+                query = query.with_for_update(skip_locked=True)
+            row = conn.execute(query).first()
+            if row is None:
+                return None  # another replica holds the row locked right now: not ours to wait
+            held = row.holder is not None and row.expires_at is not None and row.expires_at > now
+            if held and row.holder != holder:
+                return None
+            # Re-acquiring an unexpired lease of one's own extends it; anything else is a
+            # change of hands and raises the fencing generation.
+            generation = row.generation if held else row.generation + 1
+            lease = Lease(tenant, flow, holder, generation, now + ttl)
+            self._set_lease(conn, lease, holder=holder, expires=lease.expires_at)
+            return lease
+
+    def renew(self, lease: Lease, *, ttl: dt.timedelta) -> Lease:
+        now = self._clock()
+        query = self._lease_query(lease.tenant, lease.flow)
+        with self._tx() as conn:
+            row = conn.execute(query.with_for_update() if self._pg else query).first()
+            if not lease_row_current(row, lease, now):
+                raise lease_not_current(lease, "renewing the lease")
+            renewed = Lease(lease.tenant, lease.flow, lease.holder, lease.generation, now + ttl)
+            self._set_lease(conn, renewed, holder=lease.holder, expires=renewed.expires_at)
+            return renewed
+
+    def release(self, lease: Lease) -> bool:
+        query = self._lease_query(lease.tenant, lease.flow)
+        with self._tx() as conn:
+            row = conn.execute(query.with_for_update() if self._pg else query).first()
+            if not lease_row_current(row, lease, self._clock()):
+                return False
+            # The generation stays: the next holder's acquisition raises it past this one.
+            self._set_lease(conn, lease, holder=None, expires=None)
+            return True
+
+    def is_current(self, lease: Lease) -> bool:
+        with self._tx() as conn:
+            row = conn.execute(self._lease_query(lease.tenant, lease.flow)).first()
+            return lease_row_current(row, lease, self._clock())

@@ -1,0 +1,1 @@
+"""Public test helpers: doubles of koppel's effectful parts, for engine tests and users."""

@@ -1,4 +1,8 @@
-"""``python -m bench``: run every benchmark with its defaults."""
+"""``python -m bench`` (``make bench``): the spec validation benchmark with its defaults.
+
+The client benchmarks start their sandboxes and run on their own:
+``python -m bench.afas_client``, ``python -m bench.mpluskassa_client``.
+"""
 
 from __future__ import annotations
 

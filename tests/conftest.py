@@ -1,1 +1,3 @@
 """Shared pytest configuration: fixtures live as plugins under tests/fixtures/."""
+
+pytest_plugins = ["tests.fixtures.spec_repo"]

@@ -78,9 +78,10 @@ class Diagnostic:
     severity: Severity = Severity.error
 
     def render(self) -> str:
-        return (
-            f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {self.message}"
-        )
+        # One diagnostic, one line: editors and scripts split on newlines, and a message can
+        # quote user text that contains line breaks (a key, a template).
+        message = self.message.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.file}:{self.line}:{self.column}: {self.severity}[{self.code}]: {message}"
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,9 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.scanner import RoundTripScanner
 
 from reconciler.spec.diagnostics import Code, Diagnostic, relative
 
@@ -101,6 +105,34 @@ class _Problem(Exception):
     def __init__(self, code: Code, message: str, line: int, column: int) -> None:
         super().__init__(message)
         self.code, self.message, self.line, self.column = code, message, line, column
+
+
+class _BoundedScanner(RoundTripScanner):
+    """The round-trip scanner with the nesting bound enforced while scanning.
+
+    ruamel's scanner does work proportional to the flow depth for every token, so ``[[[[…``
+    a few thousand levels deep costs seconds before the composer even recurses; stopping at
+    ``MAX_DEPTH`` keeps hostile files cheap. Block nesting is bounded the same way.
+    """
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: str) -> None:
+        if len(self.flow_context) >= MAX_DEPTH:
+            self._too_deep()
+        super().fetch_flow_collection_start(TokenClass, to_push)
+
+    def add_indent(self, column: int) -> bool:
+        added = bool(super().add_indent(column))
+        if added and len(self.indents) > MAX_DEPTH:
+            self._too_deep()
+        return added
+
+    def _too_deep(self) -> None:
+        raise _Problem(
+            Code.yaml_too_deep,
+            f"nesting deeper than {MAX_DEPTH} levels; no spec needs this",
+            self.reader.line + 1,
+            self.reader.column + 1,
+        )
 
 
 def load_tree(root: Path, *, max_file_bytes: int = MAX_FILE_BYTES) -> LoadResult:
@@ -204,16 +236,21 @@ def parse_documents(
             )
         ]
     yaml = YAML(typ="rt")
+    yaml.Scanner = _BoundedScanner
     yaml.allow_duplicate_keys = False
     documents: list[RawDocument] = []
     try:
-        for index, node in enumerate(yaml.load_all(text)):
-            if node is None:
-                continue  # an empty document (a stray `---`) declares nothing
-            source = SourceMap()
-            counter = [0]
-            data = _plain(node, (), source, counter, depth=0)
-            documents.append(RawDocument(file, display, index, data, source))
+        with warnings.catch_warnings():
+            # ruamel warns about valid YAML (a reused anchor name; a YAML 1.1 float without a
+            # dot); the warning would print the file's text on stderr, or raise under -W error.
+            warnings.simplefilter("ignore", YAMLWarning)
+            for index, node in enumerate(yaml.load_all(text)):
+                if node is None:
+                    continue  # an empty document (a stray `---`) declares nothing
+                source = SourceMap()
+                counter = [0]
+                data = _plain(node, (), source, counter, depth=0)
+                documents.append(RawDocument(file, display, index, data, source))
     except _Problem as problem:
         return documents, [
             Diagnostic(display, problem.line, problem.column, problem.code, problem.message)
@@ -234,7 +271,37 @@ def parse_documents(
         line, column = _mark(exc)
         what = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
         return documents, [Diagnostic(display, line, column, Code.yaml_syntax, what)]
-    except (YAMLError, RecursionError, ValueError, TypeError, AttributeError) as exc:
+    except ReaderError as exc:
+        # A control character YAML does not allow (NUL, BEL, ...): say which and where.
+        line, column = _offset_position(text, exc.position)
+        return documents, [
+            Diagnostic(
+                display,
+                line,
+                column,
+                Code.yaml_syntax,
+                f"the character {_codepoint(exc.character)} is not allowed in YAML; remove it",
+            )
+        ]
+    except AssertionError as exc:
+        # ruamel asserts on a %YAML directive with an unknown version (`%YAML 1.3`).
+        return documents, [
+            Diagnostic(
+                display, 1, 1, Code.yaml_syntax, f"cannot parse: {str(exc) or 'invalid YAML'}"
+            )
+        ]
+    except RecursionError:
+        # Nesting so deep that the parser itself gives up before our depth bound is reached.
+        return documents, [
+            Diagnostic(
+                display,
+                1,
+                1,
+                Code.yaml_too_deep,
+                f"nesting deeper than {MAX_DEPTH} levels; no spec needs this",
+            )
+        ]
+    except (YAMLError, ValueError, TypeError, AttributeError) as exc:
         # The parser's own failures on hostile input: still a diagnostic, never a traceback.
         return documents, [
             Diagnostic(display, 1, 1, Code.yaml_syntax, f"cannot parse: {type(exc).__name__}")
@@ -249,11 +316,28 @@ def _mark(exc: MarkedYAMLError) -> tuple[int, int]:
     return mark.line + 1, mark.column + 1
 
 
+def _offset_position(text: str, offset: object) -> tuple[int, int]:
+    if not isinstance(offset, int) or not 0 <= offset <= len(text):
+        return 1, 1
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _codepoint(character: object) -> str:
+    if isinstance(character, str) and len(character) == 1:
+        character = ord(character)
+    if isinstance(character, int):
+        return f"U+{character:04X}"
+    return repr(character)
+
+
+_DUPLICATE_KEY = re.compile(r'duplicate key "(.*?)" with value', re.DOTALL)
+
+
 def _duplicate_key_name(exc: DuplicateKeyError) -> str:
-    problem = exc.problem or ""
-    if '"' in problem:
-        return problem[problem.index('"') : problem.rindex('"') + 1] + " "
-    return ""
+    # Only the key: ruamel's message also quotes both values, which may be secrets.
+    match = _DUPLICATE_KEY.search(exc.problem or "")
+    return f'"{match.group(1)}" ' if match else ""
 
 
 def _tag_of(node: Any) -> str | None:
@@ -288,16 +372,7 @@ def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int], *, dep
             here.line,
             here.column,
         )
-    tag = _tag_of(node)
-    if (tag is not None and tag.startswith("!")) or (
-        tag is not None and tag.startswith(_STANDARD_TAG) and tag not in _ALLOWED_TAGS
-    ):
-        raise _Problem(
-            Code.yaml_tag,
-            f"the tag {tag} is not allowed; specs are plain YAML data (remove the tag)",
-            here.line,
-            here.column,
-        )
+    _check_tag(node, here)
     if isinstance(node, CommentedMap):
         return _plain_map(node, path, source, counter, depth=depth)
     if isinstance(node, CommentedSeq):
@@ -312,7 +387,20 @@ def _plain(node: Any, path: Path_, source: SourceMap, counter: list[int], *, dep
         return items
     if isinstance(node, TaggedScalar):
         return str(node.value)
-    return _scalar(node)
+    return _scalar(node, here)
+
+
+def _check_tag(node: Any, here: Position) -> None:
+    # Any tag but the standard plain-data ones: local (!foo), python/* and tags that a %TAG
+    # directive maps to another namespace (tag:evil.example,2000:x) alike.
+    tag = _tag_of(node)
+    if tag is not None and tag not in _ALLOWED_TAGS:
+        raise _Problem(
+            Code.yaml_tag,
+            f"the tag {tag} is not allowed; specs are plain YAML data (remove the tag)",
+            here.line,
+            here.column,
+        )
 
 
 def _plain_map(
@@ -328,14 +416,16 @@ def _plain_map(
             key_pos, value_pos = Position(k_line + 1, k_col + 1), Position(v_line + 1, v_col + 1)
         except (KeyError, TypeError):
             key_pos = value_pos = here
-        if isinstance(key, CommentedMap | CommentedSeq):
+        if not isinstance(key, _PLAIN_KEYS):
+            # `? [a, b]` and `{[a]: 1}` keys: ruamel builds CommentedKeySeq/KeyMap (tuples).
             raise _Problem(
                 Code.yaml_key,
                 "a mapping key must be a plain value, not a list or mapping",
                 key_pos.line,
                 key_pos.column,
             )
-        name = _key_text(key)
+        _check_tag(key, key_pos)
+        name = _key_text(key, key_pos)
         child = (*path, name)
         source.keys[child] = key_pos
         source.values[child] = value_pos
@@ -343,8 +433,13 @@ def _plain_map(
     return out
 
 
-def _key_text(key: Any) -> str:
-    value = _scalar(key)
+_PLAIN_KEYS = (str, int, float, type(None), dt.date, bytes, TaggedScalar)
+
+
+def _key_text(key: Any, here: Position) -> str:
+    if isinstance(key, TaggedScalar):
+        return str(key.value)
+    value = _scalar(key, here)
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -352,7 +447,7 @@ def _key_text(key: Any) -> str:
     return str(value)
 
 
-def _scalar(value: Any) -> Any:
+def _scalar(value: Any, here: Position) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -365,5 +460,13 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, bytes):
-        raise _Problem(Code.yaml_tag, "binary values are not allowed in specs", 1, 1)
-    return str(value)
+        raise _Problem(
+            Code.yaml_tag, "binary values are not allowed in specs", here.line, here.column
+        )
+    # Anything else is a typed YAML collection such as !!set: not plain data.
+    raise _Problem(
+        Code.yaml_tag,
+        "typed YAML collections such as !!set are not plain data; write a list or a mapping",
+        here.line,
+        here.column,
+    )

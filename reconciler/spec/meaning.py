@@ -61,7 +61,16 @@ def check_meaning(specs: SpecSet, capabilities: Mapping[str, Capabilities]) -> l
 def _check_tenant(tenant: Loaded[Tenant]) -> Iterator[Diagnostic]:
     for name, connection in tenant.model.spec.connections.items():
         base: Path = ("spec", "connections", name)
-        if connection.endpoint and _url_has_secret(connection.endpoint):
+        problem = _url_problem(connection.endpoint) if connection.endpoint else None
+        if problem is not None:
+            # The URL itself is not echoed: it may carry the very credentials it should not.
+            yield tenant.diag(
+                (*base, "endpoint"),
+                Code.schema_value,
+                f"the endpoint is not a valid URL ({problem}); write it as "
+                "https://host[:port]/path",
+            )
+        elif connection.endpoint and _url_has_secret(connection.endpoint):
             yield tenant.diag(
                 (*base, "endpoint"),
                 Code.secret_in_url,
@@ -81,6 +90,15 @@ def _check_tenant(tenant: Loaded[Tenant]) -> Iterator[Diagnostic]:
                     "`clientSecret: {env: ...}` (and `refreshToken` for "
                     "authorization-code apps)",
                 )
+
+
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be parsed (the schema's pattern lets ``http://[::1`` through)."""
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing the port is the check
+    except ValueError as exc:
+        return str(exc)
+    return None
 
 
 def _url_has_secret(url: str) -> bool:
@@ -194,7 +212,7 @@ class _FlowCheck:
             )
 
     def _ref(self, path: Path, kind: str, name: str | None) -> Iterator[Diagnostic]:
-        if name is None or self.specs.get(self.tenant_name, kind, name) is not None:
+        if name is None or self.specs.declared(self.tenant_name, kind, name):
             return
         known = sorted(loaded.name for loaded in self.specs.of_kind(kind, self.tenant_name))
         known_text = f"; known: {', '.join(known)}" if known else f"; the tenant has no {kind}"
@@ -424,7 +442,7 @@ def _check_mapping(specs: SpecSet, mapping: Loaded[MappingDoc]) -> Iterator[Diag
                 )
         if rule.template is not None:
             yield from _template_problems(mapping, (*path, "template"), rule.template)
-        if rule.lookup is not None and specs.get(tenant, "ValueMap", rule.lookup) is None:
+        if rule.lookup is not None and not specs.declared(tenant, "ValueMap", rule.lookup):
             yield mapping.diag(
                 (*path, "lookup"),
                 Code.unresolved_reference,

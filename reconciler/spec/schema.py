@@ -34,9 +34,12 @@ def kind_schema(kind: str) -> dict[str, Any]:
     model = KINDS[kind]
     schema = model.model_json_schema(by_alias=True, mode="validation")
     schema = _rewrite(schema)
+    # No `$id`: a relative `$id` becomes the base URI, and tools that load the file from disk
+    # (check-jsonschema) then resolve `koppel.json`'s `$ref: flow.json` against the working
+    # directory instead of the schema's own directory. Without it, the file's location is the
+    # base, so references between the files in schemas/ resolve wherever they are.
     header = {
         "$schema": DIALECT,
-        "$id": file_name(kind),
         "title": f"koppel {kind}",
         "description": (model.__doc__ or "").strip(),
     }
@@ -47,7 +50,6 @@ def aggregate_schema() -> dict[str, Any]:
     """A schema accepting a document of any kind, delegating to the kind's own schema."""
     return {
         "$schema": DIALECT,
-        "$id": f"{AGGREGATE}.json",
         "title": "koppel spec document (any kind)",
         "type": "object",
         "required": ["apiVersion", "kind"],

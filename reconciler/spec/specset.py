@@ -7,7 +7,7 @@ check become models here; names that clash and tenants that do not exist are rep
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -53,6 +53,13 @@ class SpecSet:
     tenants: dict[str, Loaded[Tenant]] = field(default_factory=dict)
     items: dict[tuple[str, str], dict[str, Loaded[Document]]] = field(default_factory=dict)
     revision: str | None = None
+    invalid: set[tuple[str, str, str]] = field(default_factory=set)
+    """(tenant, kind, name) of documents that exist but failed the structure check: references
+    to them are not reported again as unresolved (their own diagnostics say what is wrong)."""
+
+    def declared(self, tenant: str, kind: str, name: str) -> bool:
+        """True when such a document exists, valid or not."""
+        return self.get(tenant, kind, name) is not None or (tenant, kind, name) in self.invalid
 
     def get(self, tenant: str, kind: str, name: str) -> Loaded[Document] | None:
         return self.items.get((tenant, kind), {}).get(name)
@@ -84,14 +91,22 @@ class SpecSet:
         return counts
 
 
-def build(documents: list[RawDocument]) -> tuple[SpecSet, list[Diagnostic]]:
-    """Models for documents that passed the structure check, plus naming problems."""
-    specs = SpecSet()
+def build(
+    documents: list[RawDocument], *, invalid: Sequence[RawDocument] = ()
+) -> tuple[SpecSet, list[Diagnostic]]:
+    """Models for documents that passed the structure check, plus naming problems.
+
+    ``invalid`` are the documents that did not pass: only their kind, tenant and name are kept,
+    so that documents referring to them are not reported as referring to nothing.
+    """
+    specs = SpecSet(invalid={key for doc in invalid if (key := declaration(doc)) is not None})
     problems: list[Diagnostic] = []
     pending: list[Loaded[Document]] = []
     for doc in documents:
         model = _model(doc, problems)
         if model is None:
+            if (key := declaration(doc)) is not None:
+                specs.invalid.add(key)
             continue
         loaded: Loaded[Document] = Loaded(model, doc)
         if isinstance(model, Tenant):
@@ -123,6 +138,8 @@ def build(documents: list[RawDocument]) -> tuple[SpecSet, list[Diagnostic]]:
             )
             continue
         if tenant not in specs.tenants:
+            if (tenant, "Tenant", tenant) in specs.invalid:
+                continue  # the Tenant exists but is invalid; its diagnostics say why
             hint = _known(specs.tenants)
             problems.append(
                 loaded.diag(
@@ -139,6 +156,20 @@ def build(documents: list[RawDocument]) -> tuple[SpecSet, list[Diagnostic]]:
             continue
         named[loaded.name] = loaded
     return specs, problems
+
+
+def declaration(doc: RawDocument) -> tuple[str, str, str] | None:
+    """(tenant, kind, name) a document declares, as far as it can be read; None if it cannot."""
+    data = doc.data
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if not isinstance(kind, str) or kind not in KINDS:
+        return None
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("name"), str):
+        return None
+    name = str(metadata["name"])
+    tenant = name if kind == "Tenant" else metadata.get("tenant")
+    return (tenant, kind, name) if isinstance(tenant, str) else None
 
 
 def _known(names: Mapping[str, object]) -> str:
@@ -165,9 +196,24 @@ def _model(doc: RawDocument, problems: list[Diagnostic]) -> Document | None:
     except ValidationError as exc:
         # The schema accepted the document, so this is a rule the schema cannot express.
         for error in exc.errors():
-            path = tuple(error["loc"])
+            path = _data_path(doc.data, error["loc"])
             file, line, column = doc.where(path)
             problems.append(
                 Diagnostic(file, line, column, Code.schema_value, f"{dotted(path)}: {error['msg']}")
             )
         return None
+
+
+def _data_path(data: object, loc: tuple[int | str, ...]) -> tuple[str | int, ...]:
+    """pydantic's error location as a path in the document: the tags pydantic inserts for
+    discriminated unions (``spec.customers.safety`` for a customers flow) are not in the data."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            continue
+        node = node[part]  # type: ignore[index]
+        path.append(part)
+    return tuple(path)

@@ -39,6 +39,17 @@ _TYPE_NAMES = {
     type(None): "nothing (null)",
 }
 
+_SECRET_REF_FIELDS = frozenset({"env", "file"})
+_JSON_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "text",
+    "boolean": "true or false",
+    "integer": "a whole number",
+    "number": "a number",
+    "null": "nothing (null)",
+}
+
 
 @cache
 def _validator(kind: str) -> Draft202012Validator:
@@ -71,7 +82,7 @@ def check_structure(doc: RawDocument) -> list[Diagnostic]:
             )
         )
     kind = data.get("kind")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         where = ("kind",) if "kind" in data else ()
         hint = _suggest(str(kind), KINDS)
         problems.append(
@@ -136,7 +147,10 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         )
         return
     if validator in ("anyOf", "oneOf") and error.context:
-        inner = best_match(error.context)
+        # An optional field is `anyOf: [X, {type: null}]`; a value that is there was meant as
+        # X, so explain X's error rather than "must be null".
+        context = [e for e in error.context if instance is None or not _null_branch(e)]
+        inner = best_match(context or error.context)
         if inner is not None and inner.validator not in ("anyOf", "oneOf"):
             yield from _translate(doc, inner, kind)
             return
@@ -158,6 +172,8 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "required":
         missing = [name for name in value if name not in instance]
+        if not path:
+            missing = [name for name in missing if name != "apiVersion"]  # reported above
         for name in missing:
             yield _diag(
                 doc,
@@ -169,7 +185,8 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "type":
         expected = value
-        expected_text = " or ".join(expected) if isinstance(expected, list) else str(expected)
+        names = expected if isinstance(expected, list) else [expected]
+        expected_text = " or ".join(_JSON_TYPE_NAMES.get(str(n), str(n)) for n in names)
         got = _TYPE_NAMES.get(type(instance), type(instance).__name__)
         if expected == "boolean" and str(instance).lower() in ("yes", "no", "on", "off"):
             got += " (YAML 1.2 reads yes/no/on/off as text: write true or false)"
@@ -177,7 +194,10 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         return
     if validator == "pattern":
         help_text = _PATTERN_HELP.get(str(value), f"text matching {value}")
-        yield _diag(doc, path, Code.schema_value, f"{where} is {instance!r}; expected {help_text}")
+        # Inside a secret reference (`{env: ...}`) a bad value may be the secret pasted into
+        # the wrong place: say what is wrong without repeating it.
+        shown = "not valid" if path and path[-1] in _SECRET_REF_FIELDS else f"{instance!r}"
+        yield _diag(doc, path, Code.schema_value, f"{where} is {shown}; expected {help_text}")
         return
     if validator in ("enum", "const"):
         options = value if validator == "enum" else [value]
@@ -195,6 +215,16 @@ def _translate(doc: RawDocument, error: ValidationError, kind: str) -> Iterator[
         )
         return
     yield _diag(doc, path, Code.schema_value, f"{where}: {error.message}")
+
+
+def _null_branch(error: ValidationError) -> bool:
+    schema = error.schema
+    return (
+        error.validator == "type"
+        and isinstance(schema, dict)
+        and schema.get("type") == "null"
+        and not error.relative_path
+    )
 
 
 def _suggest(name: str, options: Any) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from reconciler.capabilities import Capabilities
 from reconciler.spec.diagnostics import Code, Diagnostic, Severity, relative
-from reconciler.spec.loader import MAX_FILE_BYTES, load_tree
+from reconciler.spec.loader import MAX_FILE_BYTES, RawDocument, load_tree
 from reconciler.spec.meaning import check_meaning
 from reconciler.spec.specset import SpecSet, build
 from reconciler.spec.structure import check_structure
@@ -46,13 +46,13 @@ def validate_tree(
     """Validate every spec file under ``root``; see the module docstring."""
     loaded = load_tree(root, max_file_bytes=max_file_bytes)
     diagnostics = list(loaded.diagnostics)
-    good = []
+    good: list[RawDocument] = []
+    bad: list[RawDocument] = []
     for doc in loaded.documents:
         problems = check_structure(doc)
         diagnostics.extend(problems)
-        if not problems:
-            good.append(doc)
-    specs, naming = build(good)
+        (bad if problems else good).append(doc)
+    specs, naming = build(good, invalid=bad)
     diagnostics.extend(naming)
     diagnostics.extend(check_meaning(specs, capabilities))
     if not loaded.documents and not loaded.diagnostics:

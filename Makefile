@@ -14,8 +14,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+TENANT ?= bakkerij-jansen
+
 demo: $(STAMP)
-	$(BIN)/koppel demo
+	$(BIN)/koppel demo --tenant $(TENANT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -26,6 +26,20 @@ Observer = Callable[[str, str, int | None, float], None]
 """(system, operation, status or None for a transport failure, seconds) -> None; for metrics."""
 
 
+_OBSERVERS: list[Observer] = []
+
+
+def add_observer(observer: Observer) -> None:
+    """Tell ``observer`` about every request of every client in this process (metrics)."""
+    if observer not in _OBSERVERS:
+        _OBSERVERS.append(observer)
+
+
+def remove_observer(observer: Observer) -> None:
+    if observer in _OBSERVERS:
+        _OBSERVERS.remove(observer)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often and how patiently a call is retried.
@@ -168,8 +182,11 @@ class HttpClient:
         return error
 
     def _observe(self, operation: str, status: int | None, started: float) -> None:
+        seconds = time.perf_counter() - started
         if self._observer is not None:
-            self._observer(self.system, operation, status, time.perf_counter() - started)
+            self._observer(self.system, operation, status, seconds)
+        for observer in _OBSERVERS:
+            observer(self.system, operation, status, seconds)
 
     def _transport_error(self, exc: httpx.HTTPError, *, operation: str) -> UnavailableError:
         # Only a failure to connect proves the request never reached the target.

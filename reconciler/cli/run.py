@@ -230,7 +230,25 @@ def _notifier(reconciler: Any, url: str | None) -> Any:
         return None
     from reconciler.notify import Notifier, WebhookSender, state_of
 
-    notifier = Notifier(WebhookSender(url))
+    sender = WebhookSender(url)
+    notifier = Notifier(sender)
+    pending: set[asyncio.Task[bool]] = set()
+
+    def on_revision(status: Any) -> None:
+        # A rejected revision is announced once: refresh validates each new commit only once.
+        good = status.good.short if status.good else "none"
+        first = status.problems[0].render() if status.problems else ""
+        body = {
+            "text": f":x: koppel: spec revision {status.rejected} is invalid "
+            f"({len(status.problems)} problems) and was not applied; revision {good} keeps "
+            f"running. First problem: {first}",
+            "revision": status.rejected,
+            "applied": good,
+            "problems": [d.render() for d in status.problems[:10]],
+        }
+        task = asyncio.get_running_loop().create_task(sender.send(body))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
 
     def on_pass(key: tuple[str, str], report: Any, error: str | None) -> None:
         good = reconciler.revision.good
@@ -241,4 +259,5 @@ def _notifier(reconciler: Any, url: str | None) -> Any:
             notifier.submit(state)
 
     reconciler.on_pass = on_pass
+    reconciler.on_revision = on_revision
     return notifier

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.http import add_observer, remove_observer
 from connectors.registry import capabilities
 from reconciler.errors import KoppelError, Permanent, SecretError, SpecError
 from reconciler.loop.gitsource import GitSource, Revision
@@ -89,6 +90,7 @@ class Reconciler:
         metrics: Metrics | None = None,
         clock: Clock = utc_now,
         on_pass: Callable[[tuple[str, str], PassReport | None, str | None], None] | None = None,
+        on_revision: Callable[[RevisionStatus], None] | None = None,
     ) -> None:
         self.source = source
         self.store = store
@@ -96,9 +98,11 @@ class Reconciler:
         self.settings = settings or LoopSettings()
         self.scheduler = Scheduler(scheduler)
         self.metrics = metrics or Metrics()
+        add_observer(self.metrics.observe_request)
         self.clock = clock
         self.revision = RevisionStatus()
         self.on_pass = on_pass
+        self.on_revision = on_revision
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self._running: dict[tuple[str, str], asyncio.Task[None]] = {}
@@ -130,6 +134,8 @@ class Reconciler:
                 self.metrics.set_revision(
                     status.good.short if status.good else None, rejected=revision.short
                 )
+                if self.on_revision is not None:
+                    self.on_revision(status)
                 log.error(
                     "spec revision rejected; the last good revision keeps running",
                     extra={
@@ -335,6 +341,7 @@ class Reconciler:
             with contextlib.suppress(KoppelError):
                 self.store.release(lease)
         self._leases.clear()
+        remove_observer(self.metrics.observe_request)
         await self.connections.aclose()
 
     async def trigger(self, tenant: str, flow: str, *, full: bool = False) -> bool:

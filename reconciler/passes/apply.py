@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -26,6 +27,7 @@ from typing import Any
 
 from reconciler.canonical import Entity
 from reconciler.errors import ConnectorError, Transient, UnavailableError
+from reconciler.logs import log_action
 from reconciler.passes.context import FlowContext
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind, json_default
@@ -33,6 +35,8 @@ from reconciler.state.rows import Action as Done
 from reconciler.state.rows import Outcome
 from reconciler.state.store import StateStore
 
+ACTION_LOG = logging.getLogger("koppel.actions")
+"""One structured log event per action, with its diff and revision (beside the activity log)."""
 CUSTOMER_PREFIX = "customer:"
 KEEP_KEYS = 1000
 
@@ -319,6 +323,19 @@ class Applier:
         diff: dict[str, Any] | None = None,
         message: str | None = None,
     ) -> None:
+        log_action(
+            ACTION_LOG,
+            tenant=self.ctx.tenant,
+            flow=self.ctx.flow,
+            key=action.key,
+            action=str(done),
+            outcome=str(outcome),
+            diff=_jsonable(diff),
+            revision=self.ctx.revision,
+            plan_id=self.plan_id,
+            message=message,
+            run_id=self.run_id,
+        )
         store.log_activity(
             self.ctx.tenant,
             self.ctx.flow,

@@ -123,11 +123,18 @@ def test_koppel_run_reconciles_and_stops_gracefully(tmp_path: Path) -> None:
             metrics = httpx.get(f"{base}/metrics", timeout=2).text
             assert 'koppel_records_total{action="create"' in metrics
             assert f'revision="{sha}",state="applied"' in metrics
+            assert 'koppel_target_requests_total{status="200",system="afas-profit"}' in metrics
+            assert 'koppel_target_requests_total{status="200",system="mpluskassa"}' in metrics
         finally:
             process.send_signal(signal.SIGTERM)
             _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err[-2000:]
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(line.get("message") == "spec revision applied" for line in lines), err[-2000:]
+    actions = [line for line in lines if line.get("event") == "action"]
+    assert actions, "one log event per action"
+    created = next(line for line in actions if line["action"] == "create")
+    assert created["revision"] == sha
+    assert created["diff"]["created"]
     for value in (TOKEN, IDENT, SECRET):
         assert value not in err  # credentials never reach the logs

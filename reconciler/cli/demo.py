@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.cli.paths import default_spec_dir
 from reconciler.spec.diagnostics import render
 from reconciler.spec.models import Flow

@@ -7,34 +7,9 @@ traceback is a bug.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from functools import wraps
 from importlib.metadata import version
-from typing import ParamSpec, TypeVar
 
 import click
-
-from reconciler.errors import KoppelError
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn a ``KoppelError`` into one message on stderr and its exit code."""
-
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except KoppelError as exc:
-            click.echo(f"error: {exc.reason}", err=True)
-            if exc.hint:
-                click.echo(f"  hint: {exc.hint}", err=True)
-            sys.exit(exc.exit_code)
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

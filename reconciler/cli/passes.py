@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from reconciler.cli.common import load_valid_specs, parse_endpoints, pass_options
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.flows.masterdata import named_codes
 from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context, select_flows

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.plan.actions import json_default
 
 state_option = click.option(

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from reconciler.cli.common import parse_endpoints
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.errors import UsageError
 from reconciler.spec.models.base import SecretRef
 
@@ -220,6 +220,7 @@ async def _serve(
         if notifier is not None:
             await notifier.flush()
             await notifier.wait_idle()
+            await notifier.sender.aclose()
     finally:
         store.close()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.errors import UsageError
 
 SANDBOXES = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.spec import schema
 
 

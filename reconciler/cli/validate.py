@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli.main import handle_errors
+from reconciler.cli.handling import handle_errors
 from reconciler.cli.paths import default_spec_dir
 from reconciler.spec.diagnostics import render
 from reconciler.spec.loader import MAX_FILE_BYTES

@@ -45,7 +45,7 @@ def _command(verb: str, specs: Path, state: Path, sandboxes: Sandboxes, *extra: 
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 - our own CLI with arguments the test built
+    return subprocess.run(
         command,
         cwd=ROOT,
         env={**os.environ, **ENV},
@@ -74,7 +74,7 @@ def _kill_at_random(
     before any write, even during start-up), otherwise once a random number of new writes
     reached the sandboxes, plus a random few milliseconds. (killed?, how)"""
     before = sandboxes.writes
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         command,
         cwd=ROOT,
         env={**os.environ, **ENV},
@@ -117,7 +117,7 @@ def test_sigkill_at_random_points_leaves_the_targets_as_one_clean_run(tmp_path: 
     exactly once (no POS order twice in AFAS, no debtor e-mail twice, no MplusKASSA article or
     relation e-mail twice), exactly what a clean uninterrupted run writes into fresh sandboxes,
     and a last `koppel plan --detailed-exitcode` finds nothing left to do."""
-    rng = random.Random(SEED)  # noqa: S311 - reproducible kill points
+    rng = random.Random(SEED)
     specs = _specs(tmp_path)
     with Sandboxes.start() as clean:
         _apply_until_done(_command("apply", specs, tmp_path / "clean.db", clean, "--confirm"))

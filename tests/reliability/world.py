@@ -35,7 +35,7 @@ def seeds(
     purpose (a non-numeric article, a sale of an article AFAS lacks), plus ``products`` extra
     articles and ``customers`` extra debtors in AFAS, and ``orders`` paid till sales by
     ``customers`` till relations. Seeded, so every call gives the same data."""
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     afas = json.loads((DEMO / "afas_seed.json").read_text())
     kassa = json.loads((DEMO / "mplus_seed.json").read_text())
     afas["articles"] = [a for a in afas["articles"] if a["ItCd"] != "TAART-XL"]
@@ -257,7 +257,8 @@ def _twice(counter: Counter[Any]) -> list[Any]:
 
 
 class LateAnswer:
-    """ASGI middleware holding every write's answer back for ``delay`` seconds *after* the sandbox has
+    """ASGI middleware holding every write's answer back for ``delay`` seconds *after* the
+    sandbox has
     done the work: a client killed meanwhile has written without hearing so, the window a
     journal exists for. Counts the writes it has seen (AFAS POST/PUT, MplusKASSA create/update
     operations), so a test can wait for writes to be under way."""

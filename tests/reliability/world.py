@@ -16,7 +16,7 @@ from typing import Any
 from connectors.afas.sandbox import SandboxApp
 from connectors.afas.sandbox import create_app as afas_app
 from connectors.mpluskassa.sandbox import create_app as mplus_app
-from connectors.sandbox import FaultInjector, SandboxServer
+from connectors.sandbox import FaultInjector, SandboxServer, _drop
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "reconciler" / "demo"
@@ -127,13 +127,19 @@ class Sandboxes:
     late: list[LateAnswer]
 
     @classmethod
-    def start(cls, *, answer_delay: float = 0.0, seed: int = 4, **sizes: int) -> Sandboxes:
-        """Fresh sandboxes with the generated seeds; ``answer_delay`` holds back every answer
-        after the work is done (see ``LateAnswer``)."""
+    def start(
+        cls, *, answer_delay: float = 0.0, lost_answers: float = 0.0, seed: int = 4, **sizes: int
+    ) -> Sandboxes:
+        """Fresh sandboxes with the generated seeds; ``answer_delay`` holds back every write's
+        answer after the work is done (see ``LateAnswer``), ``lost_answers`` is the share of
+        writes whose answer is lost after the work is done (see ``LostAnswer``)."""
         afas_seed, kassa_seed = seeds(seed=seed, **sizes)
         afas = afas_app(seed=afas_seed, token=TOKEN)
         kassa = mplus_app(seed=kassa_seed, ident=IDENT, secret=SECRET)
-        late = [LateAnswer(afas, answer_delay), LateAnswer(kassa, answer_delay)]
+        late = [
+            LateAnswer(LostAnswer(afas, lost_answers, seed), answer_delay),
+            LateAnswer(LostAnswer(kassa, lost_answers, seed + 1), answer_delay),
+        ]
         afas_server = SandboxServer(late[0]).start()
         try:
             kassa_server = SandboxServer(late[1]).start()
@@ -141,6 +147,11 @@ class Sandboxes:
             afas_server.stop()
             raise
         return cls(afas, kassa, afas_server, kassa_server, late)
+
+    @property
+    def lost(self) -> int:
+        """Writes done whose answer was lost on purpose."""
+        return sum(late.app.lost for late in self.late)
 
     @property
     def writes(self) -> int:
@@ -254,6 +265,35 @@ def _plain(value: Any) -> Any:
 
 def _twice(counter: Counter[Any]) -> list[Any]:
     return sorted(key for key, n in counter.items() if n > 1 and key != "")
+
+
+class LostAnswer:
+    """ASGI middleware dropping the connection *after* the sandbox did a write, with
+    probability ``rate`` (seeded): the client cannot know whether the write happened, the
+    case koppel settles by a natural-key look-up. The sandboxes' own faults all strike before
+    the work, so this one is added here."""
+
+    def __init__(self, app: Any, rate: float, seed: int) -> None:
+        self.app, self.rate, self.lost = app, rate, 0
+        self._rng = random.Random(seed)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        lose = (
+            scope["type"] == "http"
+            and self.rate > 0
+            and _is_write(scope)
+            and self._rng.random() < self.rate
+        )
+        if not lose:
+            await self.app(scope, receive, send)
+            return
+        self.lost += 1
+
+        async def swallow(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                _drop(send)
+
+        await self.app(scope, receive, swallow)
 
 
 class LateAnswer:

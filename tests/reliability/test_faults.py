@@ -39,6 +39,7 @@ KASSA_500 = {500: 0.02}
 message and means "refused" (Permanent), so it is left out there."""
 LOST_ANSWERS = 0.06
 """The share of writes that happen but whose answer is lost (the connection dropped)."""
+SIZES = {"products": 40, "orders": 30, "customers": 12}
 MAX_ROUNDS = 15
 RETRY = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=0.1)
 
@@ -78,7 +79,8 @@ async def _round(specs: SpecSet, connections: Connections, store: object) -> lis
         try:
             reports.append(await run_pass(ctx, confirm=True))
         except ConnectorError as exc:
-            assert isinstance(exc, Transient), f"{flow.name}: {exc!r}"
+            if not isinstance(exc, Transient):
+                raise
     return reports
 
 
@@ -97,7 +99,8 @@ async def _converge(sandboxes: Sandboxes, state: Path) -> tuple[int, list[PassRe
                     report.flow,
                     c,
                 )
-                assert c.interrupted == 0 and c.quarantined == 0, (report.flow, c.failures)
+                assert c.interrupted == 0, report.flow
+                assert c.quarantined == 0, (report.flow, c.failures)
             quiet = all(r.counts and r.counts.created + r.counts.updated == 0 for r in reports)
             failed = sum(r.counts.failed for r in reports if r.counts)
             if len(reports) == 5 and quiet and failed == 0:
@@ -133,10 +136,10 @@ def test_random_faults_converge_on_every_record_applied_exactly_once(tmp_path: P
     five flows — each one's counts adding up — converge within a bounded number of rounds on
     exactly the records a clean run writes into fresh sandboxes: no duplicate in either
     target, none missing; then, with the faults off, a full drift-scan plan changes nothing."""
-    with Sandboxes.start() as clean:
+    with Sandboxes.start(**SIZES) as clean:
         asyncio.run(_converge(clean, tmp_path / "clean.db"))
         expected = clean.snapshot()
-    with Sandboxes.start(lost_answers=LOST_ANSWERS) as sandboxes:
+    with Sandboxes.start(lost_answers=LOST_ANSWERS, **SIZES) as sandboxes:
         sandboxes.faults(**FAULTS)
         sandboxes.kassa_app.configure(error_rate={**FAULTS["error_rate"], **KASSA_500})
         rounds, _ = asyncio.run(_converge(sandboxes, tmp_path / "state.db"))
@@ -152,7 +155,8 @@ def test_random_faults_converge_on_every_record_applied_exactly_once(tmp_path: P
         contents = sandboxes.contents()
         actual = sandboxes.snapshot()
     print(f"converged after {rounds} rounds; faults injected: {injected}")
-    assert sum(injected["afas"].values()) > 10 and sum(injected["kassa"].values()) > 10
+    assert sum(injected["afas"].values()) > 10
+    assert sum(injected["kassa"].values()) > 10
     assert injected["lost"] >= 5
     assert contents.duplicates() == {}
     for what, records in expected.items():

@@ -293,7 +293,7 @@ class LostAnswer:
             if message["type"] == "http.response.start":
                 _drop(send)
 
-        await self.app(scope, receive, swallow)
+        await self.app(scope, receive, _Send(send, swallow).send)
 
 
 class LateAnswer:
@@ -315,7 +315,19 @@ class LateAnswer:
                 await asyncio.sleep(self.delay)
             await send(message)
 
-        await self.app(scope, receive, late)
+        await self.app(scope, receive, _Send(send, late).send)
+
+
+class _Send:
+    """A wrapped ASGI ``send`` that still lets the sandbox's own faults drop the connection
+    (``connectors.sandbox._drop`` finds the transport through the bound method)."""
+
+    def __init__(self, inner: Any, wrapper: Any) -> None:
+        self.transport = getattr(getattr(inner, "__self__", None), "transport", None)
+        self._wrapper = wrapper
+
+    async def send(self, message: Any) -> None:
+        await self._wrapper(message)
 
 
 def _is_write(scope: Any) -> bool:

@@ -88,7 +88,9 @@ async def _converge(sandboxes: Sandboxes, state: Path) -> tuple[int, list[PassRe
     """Rounds of passes until one writes nothing and fails nothing: (rounds, last round)."""
     specs = _specs()
     connections = Connections(given=_connectors(sandboxes))
-    store = open_store(f"sqlite:///{state}", backoff=BackoffPolicy(base=dt.timedelta(0)))
+    store = open_store(
+        f"sqlite:///{state}", backoff=BackoffPolicy(base=dt.timedelta(0), quarantine_after=10)
+    )
     try:
         for rounds in range(1, MAX_ROUNDS + 1):
             reports = await _round(specs, connections, store)

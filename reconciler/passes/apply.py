@@ -3,7 +3,8 @@
 Every create is journalled before it is sent and resolved after, so a crash in between is
 settled on restart by looking the natural key up in the target (``recover``): never a
 duplicate. A write that failed in a way that may still have happened (timeout, dropped
-connection, 500 mid-write) is settled the same way, at once. Per-record failures are isolated:
+connection, 500 mid-write) is settled the same way, at once — or, when that look-up fails too,
+by ``recover`` at the next pass (the intent stays pending). Per-record failures are isolated:
 the record is marked failed (retried later with backoff, quarantined after N attempts) and the
 others go on. Pages are finished in order; the cursor moves past a page only when none of its
 records is left to retry.
@@ -35,6 +36,8 @@ from reconciler.state.store import StateStore
 
 CUSTOMER_PREFIX = "customer:"
 KEEP_KEYS = 1000
+_ABSENT, _UNKNOWN = object(), object()
+"""What a look-up after a write with an unknown outcome found: not there; nothing (it failed)."""
 
 
 @dataclass
@@ -225,25 +228,29 @@ class Applier:
         try:
             result = await self.ctx.target.create(entity, record)
         except ConnectorError as exc:
-            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else None
+            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else _ABSENT
             with self._fenced() as tx:
-                if found is not None:
+                if isinstance(found, str):
                     tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
                     return found
-                tx.journal_result(intent, outcome=Outcome.failed)
+                if found is _ABSENT:
+                    tx.journal_result(intent, outcome=Outcome.failed)
+                # Else the look-up failed too: the outcome is unknown, so the intent stays
+                # pending and the next pass's ``recover`` settles it.
             raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
         with self._fenced() as tx:
             tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
         return result.target_id or result.key
 
-    async def _settle_unknown(self, entity: Entity, key: str) -> str | None:
-        """After a write with an unknown outcome: the target's id when it did happen."""
+    async def _settle_unknown(self, entity: Entity, key: str) -> str | object:
+        """After a write with an unknown outcome: the target's id when it did happen,
+        ``_ABSENT`` when it did not, ``_UNKNOWN`` when the look-up failed too."""
         try:
             found = await self.ctx.target.lookup(entity, key)
         except ConnectorError:
-            return None
+            return _UNKNOWN
         if found is None:
-            return None
+            return _ABSENT
         return str(found.get(self.ctx.link.id_field) or key)
 
     def _applied(

@@ -77,6 +77,9 @@ class Applier:
     progress: Callable[[int], None] | None = None
     counts: Counts = field(default_factory=Counts)
     _customers: dict[str, str] = field(default_factory=dict)
+    _customer_failures: dict[str, str] = field(default_factory=dict)
+    """E-mail -> why creating that customer failed this pass: its other orders fail too rather
+    than create it again (a lost answer whose look-up failed may have created it)."""
     _locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
@@ -183,15 +186,21 @@ class Applier:
         async with self._locks[email]:
             if email in self._customers:
                 return self._customers[email]
+            if email in self._customer_failures:
+                raise _Failed(self._customer_failures[email], None)
             link = self.ctx.link
             if plan.kind is ActionKind.create:
-                target_id = await self._create(
-                    Entity.customers,
-                    CUSTOMER_PREFIX + email,
-                    dict(plan.record),
-                    plan.fingerprint or "",
-                    natural=email,
-                )
+                try:
+                    target_id = await self._create(
+                        Entity.customers,
+                        CUSTOMER_PREFIX + email,
+                        dict(plan.record),
+                        plan.fingerprint or "",
+                        natural=email,
+                    )
+                except _Failed as failed:
+                    self._customer_failures[email] = failed.reason
+                    raise
             else:
                 target_id = str(plan.record.get(link.id_field) or "")
                 if plan.kind is ActionKind.update:

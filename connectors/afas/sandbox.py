@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -148,7 +148,12 @@ class AfasSandbox:
     async def _write(self, connector: str, request: Request, *, update: bool) -> Response:
         name = self._allowed_update(connector)
         try:
-            body = json.loads(await request.body() or b"null")
+            raw = await request.body()
+        except ClientDisconnect:
+            # The caller went away (killed, timed out) before its body arrived: nothing is done.
+            return Response(status_code=499)
+        try:
+            body = json.loads(raw or b"null")
         except ValueError:
             raise AfasError("Het bericht is geen geldige JSON.", status=400) from None
         result = apply(self.store, name, body, update=update)

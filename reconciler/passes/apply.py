@@ -3,7 +3,8 @@
 Every create is journalled before it is sent and resolved after, so a crash in between is
 settled on restart by looking the natural key up in the target (``recover``): never a
 duplicate. A write that failed in a way that may still have happened (timeout, dropped
-connection, 500 mid-write) is settled the same way, at once. Per-record failures are isolated:
+connection, 500 mid-write) is settled the same way, at once — or, when that look-up fails too,
+by ``recover`` at the next pass (the intent stays pending). Per-record failures are isolated:
 the record is marked failed (retried later with backoff, quarantined after N attempts) and the
 others go on. Pages are finished in order; the cursor moves past a page only when none of its
 records is left to retry.
@@ -39,6 +40,8 @@ ACTION_LOG = logging.getLogger("koppel.actions")
 """One structured log event per action, with its diff and revision (beside the activity log)."""
 CUSTOMER_PREFIX = "customer:"
 KEEP_KEYS = 1000
+_ABSENT, _UNKNOWN = object(), object()
+"""What a look-up after a write with an unknown outcome found: not there; nothing (it failed)."""
 
 
 @dataclass
@@ -78,6 +81,9 @@ class Applier:
     progress: Callable[[int], None] | None = None
     counts: Counts = field(default_factory=Counts)
     _customers: dict[str, str] = field(default_factory=dict)
+    _customer_failures: dict[str, str] = field(default_factory=dict)
+    """E-mail -> why creating that customer failed this pass: its other orders fail too rather
+    than create it again (a lost answer whose look-up failed may have created it)."""
     _locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
@@ -184,15 +190,21 @@ class Applier:
         async with self._locks[email]:
             if email in self._customers:
                 return self._customers[email]
+            if email in self._customer_failures:
+                raise _Failed(self._customer_failures[email], None)
             link = self.ctx.link
             if plan.kind is ActionKind.create:
-                target_id = await self._create(
-                    Entity.customers,
-                    CUSTOMER_PREFIX + email,
-                    dict(plan.record),
-                    plan.fingerprint or "",
-                    natural=email,
-                )
+                try:
+                    target_id = await self._create(
+                        Entity.customers,
+                        CUSTOMER_PREFIX + email,
+                        dict(plan.record),
+                        plan.fingerprint or "",
+                        natural=email,
+                    )
+                except _Failed as failed:
+                    self._customer_failures[email] = failed.reason
+                    raise
             else:
                 target_id = str(plan.record.get(link.id_field) or "")
                 if plan.kind is ActionKind.update:
@@ -229,25 +241,29 @@ class Applier:
         try:
             result = await self.ctx.target.create(entity, record)
         except ConnectorError as exc:
-            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else None
+            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else _ABSENT
             with self._fenced() as tx:
-                if found is not None:
+                if isinstance(found, str):
                     tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
                     return found
-                tx.journal_result(intent, outcome=Outcome.failed)
+                if found is _ABSENT:
+                    tx.journal_result(intent, outcome=Outcome.failed)
+                # Else the look-up failed too: the outcome is unknown, so the intent stays
+                # pending and the next pass's ``recover`` settles it.
             raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
         with self._fenced() as tx:
             tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
         return result.target_id or result.key
 
-    async def _settle_unknown(self, entity: Entity, key: str) -> str | None:
-        """After a write with an unknown outcome: the target's id when it did happen."""
+    async def _settle_unknown(self, entity: Entity, key: str) -> str | object:
+        """After a write with an unknown outcome: the target's id when it did happen,
+        ``_ABSENT`` when it did not, ``_UNKNOWN`` when the look-up failed too."""
         try:
             found = await self.ctx.target.lookup(entity, key)
         except ConnectorError:
-            return None
+            return _UNKNOWN
         if found is None:
-            return None
+            return _ABSENT
         return str(found.get(self.ctx.link.id_field) or key)
 
     def _applied(

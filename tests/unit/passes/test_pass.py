@@ -12,7 +12,7 @@ import pytest
 
 from connectors.registry import capabilities
 from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, OrderStatus, Product
-from reconciler.errors import RejectedError
+from reconciler.errors import RejectedError, UnavailableError
 from reconciler.flows.program import compile_program
 from reconciler.passes.context import FlowContext
 from reconciler.passes.runner import plan_pass, run_pass
@@ -309,3 +309,67 @@ def test_fenced_pass_on_sqlite_under_a_lease(specs: SpecSet, tmp_path: Path) -> 
         assert stale.counts is not None
         assert stale.counts.interrupted == 1
         assert "POS-5" not in target.target[Entity.orders]
+
+
+def test_lost_answer_with_a_failing_look_up_leaves_the_intent_pending(specs: SpecSet) -> None:
+    """A create whose answer is lost while the settling look-up fails too has an unknown
+    outcome: the intent stays pending (not journalled as failed, which would claim the write
+    did not happen), and the next pass's recovery finds the record: applied, never written
+    twice. (Found while writing the reliability tests.)"""
+    source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
+    source.source[Entity.products] = [_product("100")]
+    target.lose_answer()
+    lookup = target.lookup
+    failing = {"left": 1}
+
+    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
+        if target.calls["create"] and failing["left"]:
+            failing["left"] -= 1
+            raise UnavailableError("connection dropped", system="fake", operation="lookup")
+        return await lookup(entity, key)
+
+    target.lookup = flaky_lookup  # type: ignore[method-assign]
+    ctx = _ctx(specs, "products", source, target, store)
+    first = asyncio.run(run_pass(ctx, now=NOW))
+    assert first.counts is not None
+    assert first.counts.failed == 1
+    (pending,) = store.pending_intents("bakkerij-jansen", "products")
+    assert pending.idempotency_key == "100"
+    second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(hours=1)))
+    assert second.recovered == 1
+    assert store.pending_intents("bakkerij-jansen", "products") == []
+    assert target.calls["create"] == 1
+
+
+def test_a_customer_whose_create_failed_is_not_created_again_in_the_same_pass(
+    specs: SpecSet,
+) -> None:
+    """Two orders of one new customer: the customer's create loses its answer and the look-up
+    settling it fails too, so whether it exists is unknown. The second order must not create
+    it again (in AFAS that is a second debtor with the same e-mail): both orders fail this pass
+    and the next pass finds the customer and writes both orders on it. (Found while writing
+    the reliability tests.)"""
+    source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
+    target.target[Entity.products]["1006"] = {"sku": "1006"}
+    source.source[Entity.orders] = [_order("1"), _order("2")]
+    target.lose_answer()
+    lookup = target.lookup
+    failing = {"left": 1}
+
+    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
+        if target.calls["create"] and failing["left"]:
+            failing["left"] -= 1
+            raise UnavailableError("connection dropped", system="fake", operation="lookup")
+        return await lookup(entity, key)
+
+    target.lookup = flaky_lookup  # type: ignore[method-assign]
+    ctx = _ctx(specs, "pos-orders", source, target, store, concurrency=1)
+    first = asyncio.run(run_pass(ctx, now=NOW))
+    assert first.counts is not None
+    assert first.counts.failed == 2
+    assert target.calls["create"] == 1  # the customer, once
+    second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(hours=1)))
+    assert second.counts is not None
+    assert second.counts.created == 2
+    debtor = target.target[Entity.customers]["inkoop@dam.test"]["debtorId"]
+    assert {o["debtorId"] for o in target.target[Entity.orders].values()} == {debtor}

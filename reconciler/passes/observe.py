@@ -21,7 +21,8 @@ from reconciler.passes.context import FlowContext
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind
 from reconciler.plan.diff import plan_record
-from reconciler.state.rows import RecordState
+from reconciler.state.rows import Action as StateAction
+from reconciler.state.rows import Outcome, RecordState
 
 LOOKUP_CONCURRENCY = 8
 
@@ -89,6 +90,18 @@ async def _plan_page(
             planned[i] = Planned(
                 page, Action(ActionKind.skip, outcome.key, outcome.fingerprint, reason=waiting)
             )
+        elif not full and _order_written(ctx, state):
+            # Orders that exist are never changed: once written (or found), a changed desire
+            # (say, the customer's address was synced since) needs no look-up.
+            planned[i] = Planned(
+                page,
+                Action(
+                    ActionKind.noop,
+                    outcome.key,
+                    state.fingerprint if state is not None else None,
+                    reason="already in the target; orders are never changed",
+                ),
+            )
         elif not full and state is not None and state.fingerprint == outcome.fingerprint:
             planned[i] = Planned(
                 page,
@@ -111,6 +124,16 @@ async def _plan_page(
             ctx, outcome, actual, page, seen=seen, skus_known=skus_known
         )
     return [p for p in planned if p is not None]
+
+
+def _order_written(ctx: FlowContext, state: RecordState | None) -> bool:
+    return (
+        ctx.entity is Entity.orders
+        and state is not None
+        and state.fingerprint is not None
+        and state.last_outcome is Outcome.ok
+        and state.last_action in (StateAction.create, StateAction.skip, StateAction.noop)
+    )
 
 
 def _target_key(ctx: FlowContext, outcome: Desire | Dropped) -> str:

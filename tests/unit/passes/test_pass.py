@@ -373,3 +373,22 @@ def test_a_customer_whose_create_failed_is_not_created_again_in_the_same_pass(
     assert second.counts.created == 2
     debtor = target.target[Entity.customers]["inkoop@dam.test"]["debtorId"]
     assert {o["debtorId"] for o in target.target[Entity.orders].values()} == {debtor}
+
+
+def test_written_orders_need_no_lookup_when_their_desire_changes(specs: SpecSet) -> None:
+    """An order once written is never looked up again on incremental passes, even when its
+    desired content changed (the customer's details were synced since): orders never change."""
+    source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
+    target.target[Entity.products]["1006"] = {"sku": "1006"}
+    source.source[Entity.orders] = [_order("1")]
+    ctx = _ctx(specs, "pos-orders", source, target, store)
+    asyncio.run(run_pass(ctx, now=NOW))
+    source.source[Entity.orders] = [
+        _order("1", customer=Customer(email="inkoop@dam.test", company_name="Dam Groep BV"))
+    ]
+    lookups = target.calls["lookup"]
+    again = asyncio.run(run_pass(ctx, reread=True, now=NOW))
+    assert again.counts is not None
+    assert again.counts.unchanged == 1
+    assert target.calls["lookup"] == lookups
+    assert target.writes() == 2  # the customer and the order, once

@@ -25,14 +25,12 @@ class Schedule(SpecModel):
 
 class Safety(SpecModel):
     """The circuit breaker: a pass planning more changes stops before writing and waits for
-    ``koppel apply --confirm``."""
+    ``koppel apply --confirm``. koppel never deletes target records."""
 
     max_changes: Annotated[int, Field(ge=0)] = 500
     """Most records one pass may create or update."""
     max_change_share: Annotated[float, Field(ge=0, le=1)] = 0.5
     """Largest share of the records read that one pass may change (ignored below 20 records)."""
-    prune: bool = False
-    """Allow deleting target records whose source is gone (never done otherwise)."""
 
 
 class FlowBase(SpecModel):

@@ -12,7 +12,9 @@ which run in their own processes, are not counted).
 from __future__ import annotations
 
 import asyncio
+import cProfile
 import json
+import os
 import resource
 import shutil
 import sys
@@ -85,7 +87,14 @@ async def one_pass(mode: str, flow_name: str, state: Path, afas: str, kassa: str
 
 def main() -> None:
     mode, flow, state, afas, kassa = sys.argv[1:6]
-    result = asyncio.run(one_pass(mode, flow, Path(state), afas, kassa))
+    profile = os.environ.get("KOPPEL_BENCH_PROFILE")
+    if profile:
+        # Where the time goes: cProfile's stats written to that file (slower, not timed).
+        with cProfile.Profile() as profiler:
+            result = asyncio.run(one_pass(mode, flow, Path(state), afas, kassa))
+        profiler.dump_stats(profile)
+    else:
+        result = asyncio.run(one_pass(mode, flow, Path(state), afas, kassa))
     print(json.dumps(result, default=str))
 
 

@@ -134,10 +134,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--quick", action="store_true", help="every size divided by 10")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="measure only the memory at --products and 10 times as many, and replace the "
+        "memory figures in the existing results file",
+    )
     args = parser.parse_args(argv)
     scale = 10 if args.quick else 1
     products, orders = args.products // scale, args.orders // scale
     customers = args.customers // scale
+    if args.memory_only:
+        _memory_only(products, "reconcile_sync_quick.json" if args.quick else "reconcile_sync.json")
+        return
     started, load_before = time.monotonic(), _load()
     with tempfile.TemporaryDirectory(prefix="koppel-bench-") as tmp:
         work = Path(tmp)
@@ -179,6 +188,19 @@ def main(argv: list[str] | None = None) -> None:
     name = "reconcile_sync_quick.json" if args.quick else "reconcile_sync.json"
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def _memory_only(products: int, name: str) -> None:
+    load_before = _load()
+    with tempfile.TemporaryDirectory(prefix="koppel-bench-") as tmp:
+        mem = memory(Path(tmp), products)
+    mem["load_average"] = {"before": load_before, "after": _load()}
+    path = RESULTS / name
+    result = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    result["memory"] = mem
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    sizes = ", ".join(f"{n}: {p['peak_rss_mib']:.0f} MiB" for n, p in mem["passes"].items())
+    print(f"peak RSS of a products plan pass: {sizes} (growth x{mem['growth']})")
 
 
 def _print(result: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ exist before the order (the engine writes customers first).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -48,6 +49,11 @@ from connectors.mpluskassa.tuning import COMPARISON
 from connectors.mpluskassa.vocabulary import UPDATABLE_PRODUCT_FIELDS, VOCABULARY
 from reconciler.canonical import CanonicalRecord, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
+
+LOOKUP_BATCH = 100
+"""Articles asked for in one getProducts call by ``lookup_many``."""
+LOOKUP_CONCURRENCY = 8
+"""Look-ups in flight at once for entities ``lookup_many`` cannot batch."""
 
 VAT_KINDS = frozenset({"vatCode", "taxCode", "vat"})
 
@@ -200,6 +206,43 @@ class MplusConnector:
             return None if order is None else order_to_target(order)
         return await self._lookup_article(entity, key)
 
+    async def lookup_many(self, entity: Entity, keys: Sequence[str]) -> dict[str, TargetRecord]:
+        """Look several keys up at once (key -> record; absent keys are left out).
+
+        Products and stock take one ``getProducts`` and at most one ``getStock`` call per
+        LOOKUP_BATCH keys instead of one or two calls per key; other entities are looked up
+        one by one, LOOKUP_CONCURRENCY at a time. Each record equals what ``lookup`` answers."""
+        if entity not in (Entity.products, Entity.stock):
+            gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+
+            async def one(key: str) -> TargetRecord | None:
+                async with gate:
+                    return await self.lookup(entity, key)
+
+            found = await asyncio.gather(*(one(key) for key in keys))
+            return {key: record for key, record in zip(keys, found, strict=True) if record}
+        rule = CAPABILITIES.sku_rule
+        numeric = sorted({int(key): key for key in keys if rule and rule.matches(key)}.items())
+        result: dict[str, TargetRecord] = {}
+        for start in range(0, len(numeric), LOOKUP_BATCH):
+            chunk = dict(numeric[start : start + LOOKUP_BATCH])
+            batch = await self.client.get_products(article_numbers=list(chunk), limit=len(chunk))
+            hits = {
+                a["articleNumber"]: (p, a)
+                for p in batch.items
+                for a in articles(p)
+                if a["articleNumber"] in chunk
+            }
+            managed = [n for n, (_, a) in hits.items() if a.get("stockArticle")]
+            rows = await self.client.get_stock(managed) if managed else []
+            stock = {row["articleNumber"]: row for row in rows}
+            for number, (product, article) in hits.items():
+                key = chunk[number]
+                result[key] = _article_record(
+                    entity, key, product, article, stock.get(number) if number in managed else None
+                )
+        return result
+
     async def _lookup_article(self, entity: Entity, key: str) -> TargetRecord | None:
         """A product or stock record: both live on the article numbered ``key``."""
         if not CAPABILITIES.sku_rule or not CAPABILITIES.sku_rule.matches(key):
@@ -210,14 +253,7 @@ class MplusConnector:
         product, article = found
         managed = article.get("stockArticle")
         row = await self._free_stock(int(key)) if managed else None
-        if entity is Entity.stock:
-            if row is None:
-                return {"sku": key, "amount": Decimal(0), "managed": bool(managed)}
-            return stock_to_target(row, managed=managed)
-        record = article_to_target(product, article)
-        if row is not None:
-            record["quantity"] = stock_to_level(row).available
-        return record
+        return _article_record(entity, key, product, article, row)
 
     # -- target: writes ---------------------------------------------------------------------------
     def _check_fields(self, entity: Entity, fields: Sequence[str], operation: str) -> None:
@@ -382,6 +418,26 @@ class MplusConnector:
             )
             for code in codes
         ]
+
+
+def _article_record(
+    entity: Entity,
+    key: str,
+    product: WireRecord,
+    article: WireRecord,
+    row: WireRecord | None,
+) -> TargetRecord:
+    """The product or stock record of an article found by number (``row``: its free stock,
+    read only for stock articles)."""
+    managed = article.get("stockArticle")
+    if entity is Entity.stock:
+        if row is None:
+            return {"sku": key, "amount": Decimal(0), "managed": bool(managed)}
+        return stock_to_target(row, managed=managed)
+    record = article_to_target(product, article)
+    if row is not None:
+        record["quantity"] = stock_to_level(row).available
+    return record
 
 
 def open_connector(

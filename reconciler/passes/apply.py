@@ -21,7 +21,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
@@ -121,10 +121,10 @@ class Applier:
         return ctx.lease is not None and not ctx.store.is_current(ctx.lease)
 
     def _fenced(self) -> AbstractContextManager[StateStore]:
-        """State writes fenced by the lease. Never held across an await: each unit of work is
-        a few synchronous statements, so concurrent records do not wait on each other."""
-        if self.ctx.lease is None:
-            return nullcontext(self.ctx.store)
+        """A unit of work for state writes, fenced by the lease when there is one: its writes
+        (a record's state and its activity entry, a create's result) commit together, in one
+        commit instead of one per write. Never held across an await: each unit of work is a
+        few synchronous statements, so concurrent records do not wait on each other."""
         return self.ctx.store.transaction(lease=self.ctx.lease)
 
     async def _record(self, planned: Planned) -> bool:
@@ -148,21 +148,26 @@ class Applier:
                 record = dict(action.record)
                 if planned.customer is not None:
                     record[self.ctx.link.order_field] = await self._customer(planned.customer)
-                target_id = await self._create(
+
+                def created(store: StateStore, target_id: str | None) -> None:
+                    self._applied_in(
+                        store,
+                        action,
+                        Done.create,
+                        target_id,
+                        diff={"created": record},
+                        message=planned.explanation or None,
+                    )
+
+                await self._create(
                     self.ctx.entity,
                     action.key,
                     record,
                     action.fingerprint or "",
                     natural=planned.target_key or action.key,
+                    then=created,
                 )
                 self.counts.created += 1
-                self._applied(
-                    action,
-                    Done.create,
-                    target_id,
-                    diff={"created": record},
-                    message=planned.explanation or None,
-                )
             else:
                 try:
                     await self.ctx.target.update(
@@ -221,12 +226,20 @@ class Applier:
             return target_id
 
     async def _create(
-        self, entity: Entity, key: str, record: dict[str, Any], fingerprint: str, *, natural: str
+        self,
+        entity: Entity,
+        key: str,
+        record: dict[str, Any],
+        fingerprint: str,
+        *,
+        natural: str,
+        then: Callable[[StateStore, str | None], None] | None = None,
     ) -> str | None:
         """Create with the intent journalled around it; settle an unknown outcome by look-up.
 
         The intent's idempotency key is the natural key the target finds the record by (an
-        order's reference, a customer's e-mail), so a restart can look it up."""
+        order's reference, a customer's e-mail), so a restart can look it up. ``then`` records
+        the created record's state in the unit of work that resolves the intent (one commit)."""
         if self._halted():
             raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
         with self._fenced() as tx:
@@ -245,15 +258,20 @@ class Applier:
             with self._fenced() as tx:
                 if isinstance(found, str):
                     tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
+                    if then is not None:
+                        then(tx, found)
                     return found
                 if found is _ABSENT:
                     tx.journal_result(intent, outcome=Outcome.failed)
                 # Else the look-up failed too: the outcome is unknown, so the intent stays
                 # pending and the next pass's ``recover`` settles it.
             raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
+        target_id = result.target_id or result.key
         with self._fenced() as tx:
             tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
-        return result.target_id or result.key
+            if then is not None:
+                then(tx, target_id)
+        return target_id
 
     async def _settle_unknown(self, entity: Entity, key: str) -> str | object:
         """After a write with an unknown outcome: the target's id when it did happen,
@@ -276,16 +294,29 @@ class Applier:
         message: str | None,
     ) -> None:
         with self._fenced() as store:
-            store.record_applied(
-                self.ctx.tenant,
-                self.ctx.flow,
-                action.key,
-                fingerprint=action.fingerprint or "",
-                action=done,
-                target_id=target_id,
-                revision=self.ctx.revision,
-            )
-            self._log(store, action, done, Outcome.ok, diff=diff, message=message)
+            self._applied_in(store, action, done, target_id, diff=diff, message=message)
+
+    def _applied_in(
+        self,
+        store: StateStore,
+        action: Action,
+        done: Done,
+        target_id: str | None,
+        *,
+        diff: dict[str, Any],
+        message: str | None,
+    ) -> None:
+        """Record an applied action and log it, in the caller's unit of work."""
+        store.record_applied(
+            self.ctx.tenant,
+            self.ctx.flow,
+            action.key,
+            fingerprint=action.fingerprint or "",
+            action=done,
+            target_id=target_id,
+            revision=self.ctx.revision,
+        )
+        self._log(store, action, done, Outcome.ok, diff=diff, message=message)
 
     def _settle(self, action: Action, done: Done, *, message: str | None = None) -> None:
         """Record the desired fingerprint as holding, though nothing was written; with a

@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 
 from connectors.base import MasterDataCheck
 from reconciler.passes.apply import Applier, Counts, recover
@@ -69,7 +70,9 @@ async def plan_pass(
     with Spool() as spool:
         seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool)
         tally = Tally.of(p.action for p in spool)
-        planned = [p for p in spool if p.action.kind is not ActionKind.noop][:PLAN_LIMIT]
+        # islice: materialising every change before slicing held the whole plan in memory.
+        changes = (p for p in spool if p.action.kind is not ActionKind.noop)
+        planned = list(islice(changes, PLAN_LIMIT))
     report = PassReport(
         ctx.tenant, ctx.flow, plan_id, full, tally, planned=planned, target_reads=seen.target_reads
     )

@@ -388,3 +388,39 @@ def test_no_drift_after_writing_a_mapped_customer(mplus: Harness) -> None:
     assert {field: actual.get(field) for field in desired} == desired
     assert desired["contact"] == "Mark de Visser"
     assert desired["address"] == "Haven 4 B"
+
+
+def test_lookup_many_answers_what_lookup_answers_in_one_call(mplus: Harness) -> None:
+    """lookup_many batches products and stock into one getProducts call (and one getStock),
+    each record equal to lookup's; unknown and non-numeric keys are left out; customers are
+    looked up one by one with the same answers."""
+    keys = ["100100", "100045", "100200", "999", "COF-1KG", "100046"]
+
+    async def go(c: MplusConnector) -> dict[str, Any]:
+        single = {
+            (entity, key): await c.lookup(entity, key)
+            for entity in (Entity.products, Entity.stock)
+            for key in keys
+        }
+        calls: list[str] = []
+        original = c.client.call
+
+        async def counting(operation: str, data: Any = None) -> Any:
+            calls.append(operation)
+            return await original(operation, data)
+
+        c.client.call = counting  # type: ignore[method-assign]
+        products = await c.lookup_many(Entity.products, keys)
+        stock = await c.lookup_many(Entity.stock, keys)
+        customers = await c.lookup_many(Entity.customers, ["inkoop@bakkerij-jansen.nl", "x@y.z"])
+        return {"single": single, "products": products, "stock": stock, "calls": calls,
+                "customers": customers}  # fmt: skip
+
+    found = connect(mplus, go)
+    for entity, batch in ((Entity.products, found["products"]), (Entity.stock, found["stock"])):
+        expected = {k: found["single"][(entity, k)] for k in keys if found["single"][(entity, k)]}
+        assert batch == expected
+    assert set(found["products"]) == {"100100", "100045", "100200", "100046"}
+    assert found["calls"][:4] == ["getProducts", "getStock", "getProducts", "getStock"]
+    assert list(found["customers"]) == ["inkoop@bakkerij-jansen.nl"]
+    assert found["customers"]["inkoop@bakkerij-jansen.nl"]["contact"] == "Piet Jansen"

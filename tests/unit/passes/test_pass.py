@@ -4,9 +4,12 @@ their customers and products, failures, the circuit breaker and crash recovery."
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +22,8 @@ from reconciler.passes.runner import plan_pass, run_pass
 from reconciler.spec.models.flow import Safety
 from reconciler.spec.specset import SpecSet
 from reconciler.spec.validate import validate_tree
-from reconciler.state.rows import Action, BackoffPolicy, Outcome
+from reconciler.state.rows import Action, BackoffPolicy, Intent, Lease, Outcome, RecordState
+from reconciler.state.store import StateStore
 from reconciler.testing.fake_connector import FakeConnector
 from reconciler.testing.memory_store import MemoryStore
 
@@ -392,3 +396,48 @@ def test_written_orders_need_no_lookup_when_their_desire_changes(specs: SpecSet)
     assert again.counts.unchanged == 1
     assert target.calls["lookup"] == lookups
     assert target.writes() == 2  # the customer and the order, once
+
+
+def test_a_created_record_costs_two_units_of_work(specs: SpecSet) -> None:
+    """Each create commits twice: the intent before the write, then the intent's result with
+    the record's state and activity entry together (not one commit per write); each page's
+    cursor is one more."""
+    units: list[list[str]] = []
+
+    class CountingStore(MemoryStore):
+        @contextlib.contextmanager
+        def transaction(self, *, lease: Lease | None = None) -> Iterator[StateStore]:
+            units.append([])
+            with super().transaction(lease=lease) as store:
+                yield store
+
+        def journal_intent(self, *args: Any, **kwargs: Any) -> int:
+            units[-1].append("intent")
+            return super().journal_intent(*args, **kwargs)
+
+        def set_cursor(self, *args: Any, **kwargs: Any) -> None:
+            units[-1].append("cursor")
+            super().set_cursor(*args, **kwargs)
+
+        def journal_result(self, *args: Any, **kwargs: Any) -> Intent:
+            units[-1].append("result")
+            return super().journal_result(*args, **kwargs)
+
+        def record_applied(self, *args: Any, **kwargs: Any) -> RecordState:
+            units[-1].append("state")
+            return super().record_applied(*args, **kwargs)
+
+        def log_activity(self, *args: Any, **kwargs: Any) -> int:
+            units[-1].append("activity")
+            return super().log_activity(*args, **kwargs)
+
+    source, target, store = FakeConnector(), FakeConnector(), CountingStore()
+    source.source[Entity.products] = [_product(str(100 + i)) for i in range(3)]
+    report = asyncio.run(run_pass(_ctx(specs, "products", source, target, store), now=NOW))
+    assert report.counts is not None
+    assert report.counts.created == 3
+    assert units.count(["result", "state", "activity"]) == 3
+    assert units.count(["intent"]) == 3
+    assert len(units) == 2 * 3 + units.count(["cursor"])
+    assert store.records("bakkerij-jansen", "products", ["100"])["100"].fingerprint
+    assert len(store.activity(tenant="bakkerij-jansen", flow="products")) == 3

@@ -162,6 +162,53 @@ class AfasConnector:
         return rows
 
     # -- target ------------------------------------------------------------------------------
+    async def lookup_many(self, entity: Entity, keys: Sequence[str]) -> dict[str, TargetRecord]:
+        """What ``lookup`` answers for each key, in a few OR-filtered calls instead of one
+        call per key (stock, summed over warehouses, is still looked up key by key)."""
+        settings = self.client.get_settings
+        wanted = list(dict.fromkeys(keys))
+        if entity is Entity.customers:
+            cols = settings.columns("debtors")
+            rows = await self._by_numbers("debtors", cols["email"], wanted)
+            # The lowest debtor number wins, as in a single look-up.
+            rows.sort(key=lambda r: str(r.get(cols["debtorId"]) or ""))
+            by_email: dict[str, TargetRecord] = {}
+            for row in rows:
+                email = str(row.get(cols["email"]) or "").strip().lower()
+                by_email.setdefault(email, translate.debtor_record(row, cols))
+            return {k: by_email[k.strip().lower()] for k in wanted if k.strip().lower() in by_email}
+        if entity is Entity.products:
+            cols = settings.columns("articles")
+            rows = await self._by_numbers("articles", cols["sku"], wanted)
+            by_code = {str(r.get(cols["sku"])): translate.article_record(r, cols) for r in rows}
+            return {k: by_code[k] for k in wanted if k in by_code}
+        if entity is Entity.orders:
+            head, line = settings.columns("orders"), settings.columns("order_lines")
+            headers: dict[str, dict[str, Any]] = {}
+            for row in await self._by_numbers("orders", head["reference"], wanted):
+                headers.setdefault(str(row.get(head["reference"])), row)
+            numbers = [str(h[head["orderNumber"]]) for h in headers.values()]
+            lines: dict[str, list[dict[str, Any]]] = {}
+            if numbers:
+                for row in await self._by_numbers("order_lines", line["orderNumber"], numbers):
+                    lines.setdefault(str(row.get(line["orderNumber"])), []).append(row)
+            sequence = line.get("sequence")
+            if sequence:  # in line order, as a single look-up reads them
+                for group in lines.values():
+                    group.sort(key=lambda r: float(r.get(sequence) or 0))
+            return {
+                ref: translate.order_record(
+                    h, lines.get(str(h[head["orderNumber"]]), []), head, line
+                )
+                for ref, h in headers.items()
+            }
+        found = {}
+        for key in wanted:
+            record = await self.lookup(entity, key)
+            if record is not None:
+                found[key] = record
+        return found
+
     async def lookup(self, entity: Entity, key: str) -> TargetRecord | None:
         settings = self.client.get_settings
         if entity is Entity.customers:

@@ -37,6 +37,8 @@ class Observation:
     read: int = 0
     target_reads: int = 0
     desired: int = 0
+    customers: dict[str, TargetRecord | None] = field(default_factory=dict)
+    """Orders: each customer e-mail looked up once per pass (a page's at once)."""
 
 
 async def observe(
@@ -117,6 +119,9 @@ async def _plan_page(
     target_keys = {i: _target_key(ctx, outcomes[i]) for i in to_look_up}
     actuals = await _lookup_many(ctx, ctx.entity, [target_keys[i] for i in to_look_up])
     seen.target_reads += len(to_look_up)
+    if ctx.entity is Entity.orders:
+        new = [outcomes[i] for i, actual in zip(to_look_up, actuals, strict=True) if not actual]
+        await _prefetch(ctx, new, seen=seen, skus_known=skus_known)
     for i, actual in zip(to_look_up, actuals, strict=True):
         outcome = outcomes[i]
         assert isinstance(outcome, Desire)
@@ -124,6 +129,39 @@ async def _plan_page(
             ctx, outcome, actual, page, seen=seen, skus_known=skus_known
         )
     return [p for p in planned if p is not None]
+
+
+async def _prefetch(
+    ctx: FlowContext,
+    orders: Sequence[Desire | Dropped],
+    *,
+    seen: Observation,
+    skus_known: dict[str, bool],
+) -> None:
+    """Look up a page's new orders' customers and products in batches before planning them,
+    so an order costs no look-ups of its own (each e-mail and SKU once per pass)."""
+    emails: dict[str, None] = {}
+    skus: dict[str, None] = {}
+    for order in orders:
+        if not isinstance(order, Desire):
+            continue
+        plan = order.debtor
+        wanted = order.customer is not None and plan is not None and plan.email
+        if wanted and plan is not None and plan.email not in seen.customers:
+            emails.setdefault(str(plan.email), None)
+        for sku in order.skus:
+            if sku not in skus_known:
+                skus.setdefault(sku, None)
+    if emails:
+        found = await _lookup_many(ctx, Entity.customers, list(emails))
+        seen.target_reads += len(emails)
+        seen.customers.update(zip(emails, found, strict=True))
+    if skus:
+        products = await _lookup_many(ctx, Entity.products, list(skus))
+        seen.target_reads += len(skus)
+        skus_known.update(
+            (sku, record is not None) for sku, record in zip(skus, products, strict=True)
+        )
 
 
 def _order_written(ctx: FlowContext, state: RecordState | None) -> bool:
@@ -205,8 +243,12 @@ async def _plan_desire(
     customer = None
     plan = desire.debtor
     if desire.customer is not None and plan is not None and plan.email:
-        found = (await _lookup_many(ctx, Entity.customers, [plan.email]))[0]
-        seen.target_reads += 1
+        if plan.email not in seen.customers:
+            seen.customers[plan.email] = (await _lookup_many(ctx, Entity.customers, [plan.email]))[
+                0
+            ]
+            seen.target_reads += 1
+        found = seen.customers[plan.email]
         customer = plan_record(
             plan.email, desire.customer, found, rules=ctx.customer_rules, update_allowed=plan.update
         )

@@ -346,3 +346,26 @@ def test_factory_builds_a_working_connector(afas: Afas) -> None:
             await conn.aclose()
 
     assert asyncio.run(go())["description"] == "Server behuizing 3 units"
+
+
+def test_lookup_many_answers_what_lookup_answers(afas: Afas) -> None:
+    """Batched look-ups of customers (e-mail in any case), products and orders give exactly
+    what key-by-key look-ups give, and leave out keys that do not exist."""
+
+    async def go() -> None:
+        conn = connector(afas)
+        try:
+            cases = {
+                Entity.customers: ["INFO@acme.test", "piet@example.test", "nobody@x.test"],
+                Entity.products: ["1000", "2101", "NOPE"],
+                Entity.orders: ["WEB-1001", "WEB-1002", "WEB-9999"],
+            }
+            for entity, keys in cases.items():
+                batch = await conn.lookup_many(entity, keys)
+                single = {k: await conn.lookup(entity, k) for k in keys}
+                assert batch == {k: v for k, v in single.items() if v is not None}, entity
+                assert len(batch) == 2, entity
+        finally:
+            await conn.aclose()
+
+    asyncio.run(go())

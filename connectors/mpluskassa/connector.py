@@ -306,7 +306,18 @@ class MplusConnector:
         return WriteResult(key=str(number), target_id=str(number), extra=extra)
 
     async def _create_order(self, record: TargetRecord) -> WriteResult:
-        relation_number = record.get("relationNumber")
+        raw = record.get("relationNumber")
+        relation_number: int | None = None
+        if raw not in (None, ""):
+            # Ids arrive as text (a customer's target id, a default debtor from the specs).
+            if not str(raw).strip().isdigit():
+                raise RejectedError(
+                    f"order {record.get('number')}: relation number {raw!r} is not a number",
+                    system=SYSTEM,
+                    operation="createOrder",
+                    hint="MplusKASSA relation numbers are numeric; check the default debtor",
+                )
+            relation_number = int(str(raw).strip())
         email = record.get("email")
         if relation_number is None and email:
             relation = await self.client.find_relation(email=str(email))

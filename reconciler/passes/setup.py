@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors import registry
-from connectors.base import Connector, CustomerLink
+from connectors.base import DEFAULT_KEY_FIELDS, Connector, CustomerLink
 from reconciler.canonical import Entity
 from reconciler.errors import UsageError
 from reconciler.flows.program import compile_program
@@ -112,6 +112,7 @@ def build_context(
     target = connections.get(specs, tenant, spec.target)
     comparison: Mapping[Entity, FieldRules] = getattr(target, "comparison", {})
     link = getattr(target, "customer_link", None)
+    key_fields = {**DEFAULT_KEY_FIELDS, **dict(getattr(target, "key_fields", None) or {})}
     return FlowContext(
         tenant=tenant,
         flow=flow.name,
@@ -124,4 +125,5 @@ def build_context(
         rules=comparison.get(program.entity, FieldRules()),
         customer_rules=comparison.get(Entity.customers, FieldRules()),
         link=link if isinstance(link, CustomerLink) else CustomerLink(),
+        key_fields=key_fields,
     )

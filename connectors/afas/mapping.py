@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 import jmespath
-from jmespath.parser import ParsedResult
 
 from reconciler.canonical import CanonicalRecord, Entity
 from reconciler.errors import MappingError
+from reconciler.mapping.expressions import read
 
 _SHIPPING = (
     "join(' ', [shippingAddress.street, shippingAddress.number, shippingAddress.numberSuffix, "
@@ -99,11 +98,6 @@ NUMERIC = frozenset(
 """Fields that hold amounts: canonical data carries them as strings, targets as ``Decimal``."""
 
 
-@lru_cache(maxsize=512)
-def compile_expression(expression: str) -> ParsedResult:
-    return jmespath.compile(expression)
-
-
 def apply_mapping(
     entity: Entity, record: CanonicalRecord, mapping: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
@@ -113,7 +107,7 @@ def apply_mapping(
     target: dict[str, Any] = {}
     for field, expression in rules.items():
         try:
-            value = compile_expression(expression).search(data)
+            value = read(data, expression)
         except jmespath.exceptions.JMESPathError as exc:
             raise MappingError(
                 f"the mapping of {entity.value}.{field} ({expression!r}) failed: {exc}",

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
-import jmespath
-from jmespath.parser import ParsedResult
-
 from reconciler.canonical import Entity
+from reconciler.mapping.expressions import read
 
 _PERSON = "join(' ', [{p}firstName, {p}namePrefix, {p}lastName][?@ != null])"
 _STREET = "join(' ', [{a}.street, {a}.number, {a}.numberSuffix][?@ != null])"
@@ -112,11 +109,6 @@ DECIMAL_FIELDS = frozenset(
 """Fields (also inside order lines and payments) that hold money or quantities."""
 
 
-@cache
-def _compiled(expression: str) -> ParsedResult:
-    return jmespath.compile(expression)
-
-
 def _clean(value: Any) -> Any:
     """Drop empty results (None, ""), recursively; turn money and quantities into Decimal."""
     if isinstance(value, dict):
@@ -139,6 +131,6 @@ def map_record(
 ) -> dict[str, Any]:
     """The target record for one canonical record's ``to_data()`` under ``mapping``."""
     rules = DEFAULT_MAPPING[entity] if mapping is None else mapping
-    raw = {field: _compiled(expression).search(dict(data)) for field, expression in rules.items()}
+    raw = {field: read(dict(data), expression) for field, expression in rules.items()}
     record = _clean(raw)
     return dict(record) if isinstance(record, dict) else {}

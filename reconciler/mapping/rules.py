@@ -152,7 +152,7 @@ def compile_flow(
         ):
             for target, rule in table.items():
                 file, line, _ = mapping.where("spec", section, target)
-                value_map = _value_table(specs, tenant, rule.lookup) if rule.lookup else None
+                value_map = value_table(specs, tenant, rule.lookup) if rule.lookup else None
                 rules[(custom, target)] = CompiledRule(
                     target, rule, f"Mapping {name!r} at {file}:{line}", value_map, custom
                 )
@@ -163,15 +163,11 @@ def compile_flow(
     return MappingSet(tuple(rules.values()), policies, frozenset(ignore))
 
 
-def _value_table(specs: SpecSet, tenant: str, name: str) -> ValueTable:
+def value_table(specs: SpecSet, tenant: str, name: str) -> ValueTable:
+    """A tenant's ValueMap ready for lookups."""
     loaded = specs.find(tenant, ValueMap, name)
     if loaded is None:
         raise MappingError(
             f"ValueMap {name!r} does not exist in tenant {tenant!r}", hint="run `koppel validate`"
         )
     return ValueTable(name, loaded.location, loaded.model.spec)
-
-
-def value_table(specs: SpecSet, tenant: str, name: str) -> ValueTable:
-    """A tenant's ValueMap ready for lookups (for the flows' own value-map settings)."""
-    return _value_table(specs, tenant, name)

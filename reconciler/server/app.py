@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -131,7 +129,3 @@ def _authorised(request: Request, token: str | None) -> bool:
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token)
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, default=str)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from connectors import registry
 from connectors.base import DEFAULT_KEY_FIELDS, Connector, CustomerLink
@@ -41,7 +42,7 @@ class Connections:
             connection: Any = specs.tenants[tenant].model.spec.connections[name]
             endpoint = self.endpoints.get(f"{tenant}/{name}") or self.endpoints.get(name)
             if endpoint is not None:
-                connection = connection.model_copy(update={"endpoint": endpoint})
+                connection = connection.model_copy(update=_pointed_at(connection, endpoint))
             what = f"tenant {tenant!r} connection {name!r}"
 
             def lookup(ref: SecretRef, whose: str = what) -> str:
@@ -54,6 +55,17 @@ class Connections:
         for connector in self._open.values():
             await connector.aclose()
         self._open.clear()
+
+
+def _pointed_at(connection: Any, endpoint: str) -> dict[str, str]:
+    """The fields an endpoint override replaces: the endpoint, and for an OAuth2 connection
+    without its own identity endpoint the endpoint's origin, since one server (a sandbox) then
+    answers both the API and the token requests."""
+    update = {"endpoint": endpoint}
+    if "identity_endpoint" in type(connection).model_fields and not connection.identity_endpoint:
+        parts = urlsplit(endpoint)
+        update["identity_endpoint"] = f"{parts.scheme}://{parts.netloc}"
+    return update
 
 
 def select_flows(

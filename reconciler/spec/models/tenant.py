@@ -83,6 +83,10 @@ class OAuthFields(SpecModel):
     """OAuth2 client id (not a secret)."""
     client_secret: SecretRef | None = None
     refresh_token: SecretRef | None = None
+    identity_endpoint: Url | None = None
+    """Origin of the OAuth2 identity server (token endpoint; Twinfield's token validation).
+    Defaults to the system's own; when a run points ``endpoint`` elsewhere (a sandbox) and this is
+    not set, the endpoint's origin serves both."""
 
 
 class TwinfieldConnection(ConnectionBase, OAuthFields):

@@ -41,6 +41,21 @@ DEFAULTS = {
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 
 
+class VirtualClock:
+    """The store's clock in step with the ``now`` each pass is given: backoff is counted from
+    the store's time, so a wall clock would make these tests depend on today's date."""
+
+    def __init__(self, start: dt.datetime = NOW) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def at(self, moment: dt.datetime) -> dt.datetime:
+        self.now = moment
+        return moment
+
+
 @pytest.fixture(scope="module")
 def specs() -> SpecSet:
     result = validate_tree(ROOT / "specs", capabilities=capabilities())
@@ -196,7 +211,8 @@ def test_missing_product_fails_and_is_retried_later(specs: SpecSet) -> None:
     """An order for a product missing in the target fails naming the SKU, the cursor holds,
     and once the product exists a later pass creates the order."""
     source, target = FakeConnector(), FakeConnector()
-    store = MemoryStore(backoff=BackoffPolicy(base=dt.timedelta(seconds=0)))
+    clock = VirtualClock()
+    store = MemoryStore(clock=clock, backoff=BackoffPolicy(base=dt.timedelta(seconds=0)))
     source.source[Entity.orders] = [_order("1", customer=None)]
     ctx = _ctx(specs, "pos-orders", source, target, store)
     first = asyncio.run(run_pass(ctx, now=NOW))
@@ -205,7 +221,7 @@ def test_missing_product_fails_and_is_retried_later(specs: SpecSet) -> None:
     assert "products missing in the target: 1006" in first.counts.failures[0][1]
     assert store.get_cursor("bakkerij-jansen", "pos-orders") is None
     target.target[Entity.products]["1006"] = {"sku": "1006"}
-    later = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(minutes=5)))
+    later = asyncio.run(run_pass(ctx, now=clock.at(NOW + dt.timedelta(minutes=5))))
     assert later.counts is not None
     assert later.counts.created == 1
     assert store.get_cursor("bakkerij-jansen", "pos-orders") == "1"
@@ -215,7 +231,10 @@ def test_a_rejected_record_is_isolated_and_quarantined(specs: SpecSet) -> None:
     """A record the target rejects fails alone; after N attempts it is quarantined and the
     cursor moves on."""
     source, target = FakeConnector(page_size=10), FakeConnector()
-    store = MemoryStore(backoff=BackoffPolicy(base=dt.timedelta(0), quarantine_after=2))
+    clock = VirtualClock()
+    store = MemoryStore(
+        clock=clock, backoff=BackoffPolicy(base=dt.timedelta(0), quarantine_after=2)
+    )
     source.source[Entity.products] = [_product("100"), _product("101")]
     rejected = RejectedError("Artikelgroep bestaat niet", system="fake", operation="create")
     ctx = _ctx(specs, "products", source, target, store)
@@ -224,7 +243,7 @@ def test_a_rejected_record_is_isolated_and_quarantined(specs: SpecSet) -> None:
     assert first.counts is not None
     assert (first.counts.created, first.counts.failed) == (1, 1)
     target.fail_next(rejected)
-    second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(minutes=1)))
+    second = asyncio.run(run_pass(ctx, now=clock.at(NOW + dt.timedelta(minutes=1))))
     assert second.counts is not None
     assert second.counts.quarantined == 1
     assert store.get_cursor("bakkerij-jansen", "products") == "2"
@@ -353,7 +372,8 @@ def test_a_customer_whose_create_failed_is_not_created_again_in_the_same_pass(
     it again (in AFAS that is a second debtor with the same e-mail): both orders fail this pass
     and the next pass finds the customer and writes both orders on it. (Found while writing
     the reliability tests.)"""
-    source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
+    clock = VirtualClock()
+    source, target, store = FakeConnector(), FakeConnector(), MemoryStore(clock=clock)
     target.target[Entity.products]["1006"] = {"sku": "1006"}
     source.source[Entity.orders] = [_order("1"), _order("2")]
     target.lose_answer()
@@ -372,7 +392,7 @@ def test_a_customer_whose_create_failed_is_not_created_again_in_the_same_pass(
     assert first.counts is not None
     assert first.counts.failed == 2
     assert target.calls["create"] == 1  # the customer, once
-    second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(hours=1)))
+    second = asyncio.run(run_pass(ctx, now=clock.at(NOW + dt.timedelta(hours=1))))
     assert second.counts is not None
     assert second.counts.created == 2
     debtor = target.target[Entity.customers]["inkoop@dam.test"]["debtorId"]

@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -30,6 +30,12 @@ from connectors.afas.sandbox_store import COLUMNS, DEFAULT_SEED, AfasError, Prof
 from connectors.afas.sandbox_updates import HANDLERS, MANDATORY, apply
 from connectors.sandbox import FaultInjector, FaultPlan
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from reconciler.spec.models.base import SecretRef
+    from reconciler.spec.models.tenant import AfasConnection
+
 PREFIX = "/profitrestservices"
 SUB_OBJECTS = {
     "fbsales": ("fbsaleslines",),
@@ -40,7 +46,18 @@ SUB_OBJECTS = {
 QUERY_LIMIT = 2049
 _DATA = re.compile(r"<data>(.*?)</data>", re.DOTALL)
 
-__all__ = ["DEFAULT_SEED", "AfasSandbox", "SandboxApp", "create_app", "error_body"]
+DEFAULT_CREDENTIALS = {"token": "sandbox-token"}
+"""What ``koppel sandbox afas`` accepts unless told otherwise."""
+
+__all__ = [
+    "DEFAULT_CREDENTIALS",
+    "DEFAULT_SEED",
+    "AfasSandbox",
+    "SandboxApp",
+    "create_app",
+    "error_body",
+    "for_connection",
+]
 
 
 def error_body(status: int) -> tuple[bytes, str]:
@@ -266,6 +283,19 @@ def create_app(
         update_connectors=update_connectors,
     )
     return SandboxApp(sandbox, faults)
+
+
+def for_connection(
+    connection: AfasConnection,
+    *,
+    secret: Callable[[SecretRef, str], str],
+    seed: Path | Mapping[str, Any] | None = None,
+) -> tuple[SandboxApp, str]:
+    """A sandbox that accepts this tenant connection's token and participant, and the path its
+    ``endpoint`` has on the sandbox's origin (what the demo and end-to-end tests point it at)."""
+    token = secret(connection.token, "AFAS token")
+    app = create_app(seed=seed, token=token, participant=connection.participant)
+    return app, "/ProfitRestServices"
 
 
 class SandboxApp(FaultInjector):

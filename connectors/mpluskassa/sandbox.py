@@ -27,9 +27,9 @@ import argparse
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -43,11 +43,17 @@ from connectors.mpluskassa.sandbox_orders import SandboxStore
 from connectors.mpluskassa.soap import WireRecord
 from connectors.sandbox import FaultInjector, FaultPlan, free_port
 
+if TYPE_CHECKING:
+    from reconciler.spec.models.base import SecretRef
+    from reconciler.spec.models.tenant import MplusConnection
+
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 """The fixture a sandbox starts from when no seed is given: products, relations, stock, VAT."""
 XML = "text/xml; charset=utf-8"
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 """A request body larger than this is refused unread (a product list of thousands fits)."""
+DEFAULT_CREDENTIALS = {"ident": "sandbox-ident", "secret": "sandbox-secret"}
+"""What ``koppel sandbox mpluskassa`` accepts unless told otherwise."""
 logger = logging.getLogger("koppel.mpluskassa.sandbox")
 
 
@@ -177,6 +183,22 @@ def create_app(
     app = Starlette(routes=[Route("/", root, methods=["GET", "POST"])])
     app.state.sandbox = sandbox
     return FaultInjector(app, error_body=soap_error_body, plan=faults)
+
+
+def for_connection(
+    connection: MplusConnection,
+    *,
+    secret: Callable[[SecretRef, str], str],
+    seed: Path | Mapping[str, Any] | None = None,
+) -> tuple[FaultInjector, str]:
+    """A sandbox that accepts this tenant connection's ident and secret, and the path its
+    ``endpoint`` has on the sandbox's origin (the API answers at the root)."""
+    app = create_app(
+        seed=seed,
+        ident=secret(connection.ident, "MplusKASSA ident"),
+        secret=secret(connection.secret, "MplusKASSA secret"),
+    )
+    return app, ""
 
 
 def main(argv: list[str] | None = None) -> None:

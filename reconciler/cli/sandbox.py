@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -14,16 +16,51 @@ from reconciler.errors import UsageError
 SANDBOXES = {
     "afas": "connectors.afas.sandbox",
     "mpluskassa": "connectors.mpluskassa.sandbox",
+    "aspos": "connectors.aspos.sandbox",
+    "twinfield": "connectors.twinfield.sandbox",
+    "eaccounting": "connectors.eaccounting.sandbox",
+    "economic": "connectors.economic.sandbox",
+    "vismanet": "connectors.vismanet.sandbox",
 }
-"""System -> sandbox module exposing ``create_app``."""
+"""System -> sandbox module exposing ``create_app`` and ``DEFAULT_CREDENTIALS``."""
 
 
-def sandbox_app(system: str, *, seed: Path | None, credentials: dict[str, str]) -> Any:
-    """The ASGI app of a system's sandbox with the given credentials."""
+def _module(system: str) -> ModuleType:
     if system not in SANDBOXES:
         raise UsageError(f"no sandbox for {system!r}; available: {', '.join(sorted(SANDBOXES))}")
-    module = importlib.import_module(SANDBOXES[system])
-    return module.create_app(seed=seed, **credentials)
+    try:
+        return importlib.import_module(SANDBOXES[system])
+    except ModuleNotFoundError as exc:
+        raise UsageError(f"the {system} sandbox is not installed in this build") from exc
+
+
+def credentials_of(system: str, given: Mapping[str, str]) -> dict[str, str]:
+    """The sandbox's default credentials with the given ones laid over; an unknown name is a
+    usage error listing the known ones."""
+    defaults: Mapping[str, str] = getattr(_module(system), "DEFAULT_CREDENTIALS", {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise UsageError(
+            f"the {system} sandbox takes no credential {', '.join(unknown)}; "
+            f"it takes: {', '.join(sorted(defaults)) or 'none'}"
+        )
+    return {**defaults, **given}
+
+
+def sandbox_app(system: str, *, seed: Path | None, credentials: Mapping[str, str]) -> Any:
+    """The ASGI app of a system's sandbox accepting the given credentials (defaults for the
+    others)."""
+    return _module(system).create_app(seed=seed, **credentials_of(system, credentials))
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--credential {value!r}: expected NAME=VALUE, e.g. token=abc")
+        pairs[name.strip().replace("-", "_")] = text
+    return pairs
 
 
 @click.command()
@@ -41,29 +78,28 @@ def sandbox_app(system: str, *, seed: Path | None, credentials: dict[str, str]) 
     help="Seed file with the sandbox's data (default: the built-in demo data).",
 )
 @click.option(
-    "--token",
-    envvar="KOPPEL_SANDBOX_TOKEN",
-    default="sandbox-token",
-    show_default=True,
-    help="AFAS: the token data clients must send.",
+    "--credential",
+    "given",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A credential the sandbox accepts instead of its default, e.g. token=abc (AFAS), "
+    "ident=… secret=… (MplusKASSA), api_key=… (AsPos), access_token=… (OAuth2 systems); "
+    "repeatable. KOPPEL_SANDBOX_<NAME> variables set them too.",
 )
-@click.option(
-    "--ident",
-    envvar="KOPPEL_SANDBOX_IDENT",
-    default="sandbox-ident",
-    show_default=True,
-    help="MplusKASSA: the ident clients must send.",
-)
-@click.option(
-    "--secret",
-    envvar="KOPPEL_SANDBOX_SECRET",
-    default="sandbox-secret",
-    show_default=True,
-    help="MplusKASSA: the secret clients must send.",
-)
+@click.option("--token", default=None, help="AFAS: the token data clients must send.")
+@click.option("--ident", default=None, help="MplusKASSA: the ident clients must send.")
+@click.option("--secret", default=None, help="MplusKASSA: the secret clients must send.")
 @handle_errors
 def sandbox(
-    *, system: str, port: int, host: str, seed: Path | None, token: str, ident: str, secret: str
+    *,
+    system: str,
+    port: int,
+    host: str,
+    seed: Path | None,
+    given: tuple[str, ...],
+    token: str | None,
+    ident: str | None,
+    secret: str | None,
 ) -> None:
     """Run the sandbox of SYSTEM until interrupted.
 
@@ -71,9 +107,20 @@ def sandbox(
     {"fail_next": 3, "fail_status": 503} or {"rate_limit_after": 5, "retry_after": 1};
     POST /_sandbox/reset restores the seed data and clears the faults.
     """
+    import os
+
     import uvicorn
 
-    credentials = {"token": token} if system == "afas" else {"ident": ident, "secret": secret}
+    defaults: Mapping[str, str] = getattr(_module(system), "DEFAULT_CREDENTIALS", {})
+    from_env = {
+        name: os.environ[f"KOPPEL_SANDBOX_{name.upper()}"]
+        for name in defaults
+        if f"KOPPEL_SANDBOX_{name.upper()}" in os.environ
+    }
+    named = {"token": token, "ident": ident, "secret": secret}
+    options = {k: v for k, v in named.items() if v is not None and k in defaults}
+    credentials = credentials_of(system, {**from_env, **options, **_pairs(given)})
     app = sandbox_app(system, seed=seed, credentials=credentials)
-    click.echo(f"{system} sandbox on http://{host}:{port} (Ctrl-C stops it)", err=True)
+    shown = ", ".join(f"{k}={v}" for k, v in credentials.items() if k not in {"secret"})
+    click.echo(f"{system} sandbox on http://{host}:{port} ({shown}; Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")

@@ -47,4 +47,21 @@ def test_demo_command_reports_success() -> None:
     outcome = CliRunner().invoke(cli, ["demo", "--specs", str(ROOT / "specs")])
     assert outcome.exit_code == 0, outcome.output
     assert "✔ the second pass wrote nothing" in outcome.output
-    assert "✔ the changed mapping updated exactly the 8 products" in outcome.output
+    assert "✔ the changed mapping updated exactly the 8 synced records of products" in outcome.output
+
+
+def test_demo_secrets_name_their_reference() -> None:
+    """Every reference resolves to a demo value named after it, so a tenant's specs run
+    unchanged against sandboxes started with those values."""
+    from reconciler.demo.run import DemoSecrets
+    from reconciler.spec.models.base import SecretRef
+
+    secrets = DemoSecrets()
+    assert secrets.resolve(SecretRef(env="AFAS_JANSEN_TOKEN"), what="t") == "demo-afas-jansen-token"
+    assert secrets.resolve(SecretRef(file="/run/secrets/mplus-x"), what="t") == "demo-mplus-x"
+
+
+def test_an_unknown_tenant_is_a_usage_error() -> None:
+    outcome = CliRunner().invoke(cli, ["demo", "--specs", str(ROOT / "specs"), "--tenant", "nope"])
+    assert outcome.exit_code == 2
+    assert "no tenant 'nope'" in outcome.output

@@ -36,8 +36,8 @@ def seeds(
     articles and ``customers`` extra debtors in AFAS, and ``orders`` paid till sales by
     ``customers`` till relations. Seeded, so every call gives the same data."""
     rng = random.Random(seed)
-    afas = json.loads((DEMO / "afas_seed.json").read_text())
-    kassa = json.loads((DEMO / "mplus_seed.json").read_text())
+    afas = json.loads((DEMO / "seeds" / "bakkerij-jansen" / "afas.json").read_text())
+    kassa = json.loads((DEMO / "seeds" / "bakkerij-jansen" / "kassa.json").read_text())
     afas["articles"] = [a for a in afas["articles"] if a["ItCd"] != "TAART-XL"]
     afas["stock"] = [s for s in afas["stock"] if s["ItCd"] != "TAART-XL"]
     template = next(a for a in afas["articles"] if a["ItCd"] == "1001")

@@ -1,0 +1,34 @@
+"""``koppel sandbox``: which credentials a sandbox takes, and clear errors for the others."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli.main import cli
+from reconciler.cli.sandbox import credentials_of, sandbox_app
+from reconciler.errors import UsageError
+
+
+def test_defaults_are_laid_under_the_given_credentials() -> None:
+    assert credentials_of("afas", {}) == {"token": "sandbox-token"}
+    assert credentials_of("mpluskassa", {"secret": "s3"}) == {
+        "ident": "sandbox-ident",
+        "secret": "s3",
+    }
+
+
+def test_an_unknown_credential_names_the_known_ones() -> None:
+    with pytest.raises(UsageError, match="takes no credential api_key; it takes: token"):
+        credentials_of("afas", {"api_key": "x"})
+
+
+def test_the_app_accepts_the_given_token() -> None:
+    app = sandbox_app("afas", seed=None, credentials={"token": "abc"})
+    assert app.sandbox.token == "abc"
+
+
+def test_a_credential_without_a_value_is_a_usage_error() -> None:
+    outcome = CliRunner().invoke(cli, ["sandbox", "afas", "--credential", "token"])
+    assert outcome.exit_code == 2
+    assert "expected NAME=VALUE" in outcome.output

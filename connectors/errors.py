@@ -143,10 +143,20 @@ def classify_status(
         return NotFoundError(reason, **where, status=status, reference=reference)
     if status == 429:
         return RateLimitedError(
-            reason, **where, status=status, reference=reference, delay=retry_after(response)
+            reason,
+            system=system,
+            operation=operation,
+            status=status,
+            reference=reference,
+            delay=retry_after(response),
         )
     if status >= 500 or status in (408, 409, 423):
         return UnavailableError(
-            reason, **where, status=status, reference=reference, delay=retry_after(response)
+            reason,
+            system=system,
+            operation=operation,
+            status=status,
+            reference=reference,
+            delay=retry_after(response),
         )
     return RejectedError(reason, **where, status=status, reference=reference)

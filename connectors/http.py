@@ -176,7 +176,11 @@ class HttpClient:
         error = self._classifier(response, operation)
         if error is None:
             return response
-        if isinstance(error, UnavailableError) and response.status_code not in (429, 503):
+        if (
+            isinstance(error, UnavailableError)
+            and not error.refused
+            and response.status_code not in (429, 503)
+        ):
             # The target answered with a server error: it may have done part of the work.
             error.maybe_applied = True
         return error

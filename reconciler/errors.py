@@ -159,6 +159,7 @@ class UnavailableError(ConnectorError, Transient):
         reference: str | None = None,
         hint: str | None = None,
         delay: float | None = None,
+        refused: bool = False,
     ) -> None:
         super().__init__(
             reason,
@@ -169,6 +170,9 @@ class UnavailableError(ConnectorError, Transient):
             hint=hint,
         )
         self.delay = delay
+        # The target said it did nothing (a lock held by another user): sending it again is
+        # safe even for a create, so such an error is never ``maybe_applied``.
+        self.refused = refused
 
 
 class RateLimitedError(UnavailableError):

@@ -38,12 +38,17 @@ log = logging.getLogger("koppel.afas")
 TRANSIENT_MESSAGES = (
     "maximale tijdsduur",  # 900 s server timeout (Dutch)
     "maximum duration",  # the same in English
+)
+"""Lower-case fragments of 500 messages AFAS documents as worth retrying: the server gave up,
+perhaps part-way, so an insert is settled by a look-up before it is sent again."""
+LOCK_MESSAGES = (
     "booking layout",  # FiEntries: the booking layout is locked by another user
     "boekingslay",
     "door een andere gebruiker",
     "by another user",
 )
-"""Lower-case fragments of 500 messages AFAS documents as worth retrying."""
+"""Fragments of 500 messages saying a lock refused the write: one body is one transaction, so
+nothing was written and the write is sent again after a back-off, inserts included."""
 
 DEFAULT_SETTINGS = ClientSettings(concurrency=5)
 """AFAS asks integrations for at most five simultaneous calls (get-connector.md)."""
@@ -108,7 +113,9 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
             body_delay = float(data["retry_after"])
     if status == 500 and message is not None:
         text = SECRETS.mask(message)
-        if any(fragment in message.lower() for fragment in TRANSIENT_MESSAGES):
+        lowered = message.lower()
+        locked = any(fragment in lowered for fragment in LOCK_MESSAGES)
+        if locked or any(fragment in lowered for fragment in TRANSIENT_MESSAGES):
             return UnavailableError(
                 text,
                 system=SYSTEM,
@@ -116,6 +123,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
                 status=status,
                 reference=reference,
                 hint="AFAS says: try again",
+                refused=locked,
             )
         return RejectedError(
             text,

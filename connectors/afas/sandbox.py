@@ -112,6 +112,9 @@ class AfasSandbox:
             if update_connectors is not None
             else [name for name, _ in HANDLERS.values()]
         )
+        self.locked_writes: dict[str, int] = {}
+        """UpdateConnector -> how many next writes a lock refuses (AFAS's 500 for a booking
+        layout another user holds; nothing is written)."""
         self.app = Starlette(
             routes=[Route("/{path:path}", self.dispatch, methods=["GET", "POST", "PUT"])]
         )
@@ -119,6 +122,7 @@ class AfasSandbox:
     def reset(self) -> None:
         """Forget every write: a fresh store from the same seed (tests, ``/_sandbox/reset``)."""
         self.store = ProfitStore(self.store.seed, clock=self.store.clock)
+        self.locked_writes.clear()
 
     async def dispatch(self, request: Request) -> Response:
         path = request.url.path.rstrip("/").lower()
@@ -173,6 +177,12 @@ class AfasSandbox:
             body = json.loads(raw or b"null")
         except ValueError:
             raise AfasError("Het bericht is geen geldige JSON.", status=400) from None
+        if self.locked_writes.get(name, 0) > 0:
+            self.locked_writes[name] -= 1
+            raise AfasError(
+                "De boekingslayout is in gebruik door een andere gebruiker. Probeer het later "
+                "opnieuw."
+            )
         result = apply(self.store, name, body, update=update)
         if result is None:
             return Response(status_code=201)

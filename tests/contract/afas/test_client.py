@@ -359,3 +359,48 @@ def test_sandbox_accepts_both_object_shapes_and_sub_object_urls(afas: Afas) -> N
     added = httpx.post(f"{afas.url}/connectors/FbSales/FbSalesLines", json=more, headers=headers)
     assert added.status_code == 201
     assert len(afas.store.orders[number]["lines"]) == 2
+
+
+ENTRY = {
+    "FiEntryPar": {
+        "Element": {
+            "Fields": {"Year": 2026, "Peri": 11, "JoCo": "70", "UnId": 1},
+            "Objects": [
+                {
+                    "FiEntries": {
+                        "Element": [
+                            {"Fields": {"VaAs": "1", "AcNr": "1300", "EnDa": "2026-11-22",
+                                        "BpDa": "2026-11-22", "AmDe": 12.1}},
+                            {"Fields": {"VaAs": "1", "AcNr": "8000", "EnDa": "2026-11-22",
+                                        "BpDa": "2026-11-22", "AmCr": 12.1}},
+                        ]
+                    }
+                }
+            ],
+        }
+    }
+}  # fmt: skip
+
+
+def test_a_locked_booking_layout_is_retried_and_written_once(afas: Afas) -> None:
+    """AFAS refuses a FiEntries insert while another user holds the booking layout (a 500 that
+    writes nothing): the client backs off and sends it again, and the entry is written once."""
+    afas.app.sandbox.locked_writes["FiEntries"] = 2
+    sleep = Recorder()
+    keys = run(_with(afas.client(sleep=sleep), lambda c: c.insert("FiEntries", ENTRY)))
+    assert keys["EnNo"]
+    assert len(sleep.delays) == 2
+    assert len(afas.store.entries) == 1
+
+
+def test_a_lock_that_outlasts_the_retries_is_unavailable_and_known_unwritten(afas: Afas) -> None:
+    """When the lock persists the error is transient (a later pass retries the record) and not
+    ``maybe_applied``: the engine knows nothing was written and needs no look-up."""
+    afas.app.sandbox.locked_writes["FiEntries"] = 10
+    with pytest.raises(UnavailableError, match="andere gebruiker") as caught:
+        run(
+            _with(afas.client(sleep=Recorder(), attempts=2), lambda c: c.insert("FiEntries", ENTRY))
+        )
+    assert caught.value.maybe_applied is False
+    assert caught.value.reference
+    assert afas.store.entries == []

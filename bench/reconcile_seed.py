@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-DEMO = Path(__file__).resolve().parents[1] / "reconciler" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "reconciler" / "demo" / "seeds" / "bakkerij-jansen"
 FIRST_ARTICLE = 100_000
 """Item codes are numeric (MplusKASSA article numbers must be) and start here."""
 LINES_PER_ORDER = 3
@@ -28,7 +28,7 @@ def article_code(n: int) -> str:
 
 def afas_seed(products: int) -> dict[str, Any]:
     """The AFAS seed: the demo's set-up and debtors, and ``products`` active articles."""
-    demo = json.loads((DEMO / "afas_seed.json").read_text(encoding="utf-8"))
+    demo = json.loads((DEMO / "afas.json").read_text(encoding="utf-8"))
     articles = [
         {
             "ItCd": article_code(n),
@@ -50,7 +50,7 @@ def afas_seed(products: int) -> dict[str, Any]:
 def mplus_empty() -> dict[str, Any]:
     """A MplusKASSA seed with the demo's branch and VAT groups and nothing else: the target of
     an initial product sync."""
-    demo: dict[str, Any] = json.loads((DEMO / "mplus_seed.json").read_text(encoding="utf-8"))
+    demo: dict[str, Any] = json.loads((DEMO / "kassa.json").read_text(encoding="utf-8"))
     return {**demo, "products": [], "relations": [], "orders": []}
 
 

@@ -40,6 +40,9 @@ _CONVERTERS: dict[Entity, Callable[[translate.Row, translate.Columns], Canonical
     Entity.stock: translate.stock_from_row,
 }
 
+SETTLED = dt.timedelta(minutes=10)
+"""How old a modification date must be before a cursor resumes after a key within it: more than
+any clock skew between AFAS and koppel, and any write still committing with that date."""
 KEYS_PER_CALL = 40
 """Order numbers per OR filter: keeps the query string well under AFAS's 2049 characters."""
 
@@ -58,11 +61,13 @@ class AfasConnector:
         write: WriteSettings | None = None,
         page_size: int = 100,
         today: Callable[[], dt.date] = dt.date.today,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.client = client
         self.write = write or WriteSettings()
         self.page_size = page_size
         self._today = today
+        self._now = now
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -71,7 +76,8 @@ class AfasConnector:
     async def read(
         self, entity: Entity, *, cursor: str | None = None, full: bool = False
     ) -> AsyncIterator[Page[CanonicalRecord]]:
-        since = None if full or cursor is None else json.loads(cursor).get("since")
+        state = {} if full or cursor is None else json.loads(cursor)
+        since, after = state.get("since"), state.get("after")
         if entity is Entity.orders:
             async for page in self._read_orders(since):
                 yield page
@@ -79,20 +85,50 @@ class AfasConnector:
         role, key = ROLES[entity]
         settings = self.client.get_settings
         columns = settings.columns(role)
-        modified = columns.get("modified")
+        modified, key_column = columns.get("modified"), columns[key]
         filters: Filter = []
-        if modified and since:
+        if modified and since and after is not None:
+            # After (date, key): later dates, or the same date and a later key, in the order
+            # the pages are sorted by, so a batch sharing one date is not read again.
+            filters = [
+                [Condition(modified, Operator.greater, since)],
+                [
+                    Condition(modified, Operator.equal, since),
+                    Condition(key_column, Operator.greater, str(after)),
+                ],
+            ]
+        elif modified and since:
             filters = [[Condition(modified, Operator.greater_or_equal, since)]]
-        order = [c for c in (modified, columns[key]) if c]
+        order = [c for c in (modified, key_column) if c]
         convert = _CONVERTERS[entity]
-        latest = since
+        latest, last_key = since, after
         async for rows in self.client.iter_pages(
             settings.connector_id(role), order_by=order, filters=filters, page_size=self.page_size
         ):
             records: list[CanonicalRecord] = [convert(row, columns) for row in rows]
             if modified:
-                latest = _latest(latest, [row.get(modified) for row in rows])
-            yield Page(records, _cursor(latest))
+                # Pages come sorted by (date, key): the last row is the furthest one read.
+                stamp = rows[-1].get(modified)
+                if stamp:
+                    latest, last_key = str(stamp).rstrip("Z"), rows[-1].get(key_column)
+                else:
+                    latest = _latest(latest, [row.get(modified) for row in rows])
+            yield Page(records, self._resume(latest, last_key))
+
+    def _resume(self, since: str | None, key: object) -> str | None:
+        """The cursor after a page: its last (date, key), with the key only once that date is
+        ``SETTLED`` in the past. A record written later within that same second may sort before
+        the key; until the second is old enough for that to be impossible, the next read asks
+        for the whole second again (``>=``) instead of skipping it."""
+        if since is None:
+            return None
+        if key is None or key == "":
+            return _cursor(since)
+        now = translate.afas_datetime(self._now())
+        stamp = dt.datetime.fromisoformat(since)
+        if dt.datetime.fromisoformat(now) - stamp < SETTLED:
+            return _cursor(since)
+        return json.dumps({"since": since, "after": str(key)})
 
     async def _read_orders(self, since: str | None) -> AsyncIterator[Page[CanonicalRecord]]:
         settings = self.client.get_settings

@@ -130,6 +130,10 @@ class ProfitStore:
             "OrNu": max([int(k) for k in self.orders if k.isdigit()] or [60000000]),
             "EnNo": 48000,
         }
+        self.writes = 0
+        """Counts writes (``sandbox_updates.apply``): a GetConnector view computed at one
+        version is reused for the next pages of the same query until a write."""
+        self.views: dict[tuple[object, ...], list[dict[str, Any]]] = {}
 
     # -- bookkeeping -----------------------------------------------------------------------
     def next_number(self, name: str) -> str:

@@ -307,5 +307,10 @@ def apply(
         raise AfasError("Het bericht is geen JSON-object.", status=400)
     _, handler = HANDLERS[connector.lower()]
     with store.lock:
-        result = handler(store, body, update)
+        try:
+            result = handler(store, body, update)
+        finally:
+            # Even a refused body may have moved a counter: the views are recomputed.
+            store.writes += 1
+            store.views.clear()
     return None if result is None else {"results": result}

@@ -43,7 +43,9 @@ def test_webshop_orders_into_the_till_are_found_again() -> None:
     ]
     store = MemoryStore()
     app = create_app(
-        seed=ROOT / "reconciler" / "demo" / "mplus_seed.json", ident=IDENT, secret=SECRET
+        seed=ROOT / "reconciler" / "demo" / "seeds" / "bakkerij-jansen" / "kassa.json",
+        ident=IDENT,
+        secret=SECRET,
     )
     with SandboxServer(app) as kassa:
 

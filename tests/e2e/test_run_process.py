@@ -20,7 +20,7 @@ from connectors.mpluskassa.sandbox import create_app as mplus_app
 from connectors.sandbox import SandboxServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "reconciler" / "demo"
+DEMO = ROOT / "reconciler" / "demo" / "seeds" / "bakkerij-jansen"
 TENANT = "bakkerij-jansen"
 TOKEN, IDENT, SECRET = "afas-e2e-token-9f3a", "mplus-e2e-ident-77c1", "mplus-e2e-secret-41d0"
 
@@ -50,10 +50,8 @@ def test_koppel_run_reconciles_and_stops_gracefully(tmp_path: Path) -> None:
     sha = repo.index.commit("bakkerij specs").hexsha[:12]
     port = free_port()
     with (
-        SandboxServer(afas_app(seed=DEMO / "afas_seed.json", token=TOKEN)) as afas,
-        SandboxServer(
-            mplus_app(seed=DEMO / "mplus_seed.json", ident=IDENT, secret=SECRET)
-        ) as kassa,
+        SandboxServer(afas_app(seed=DEMO / "afas.json", token=TOKEN)) as afas,
+        SandboxServer(mplus_app(seed=DEMO / "kassa.json", ident=IDENT, secret=SECRET)) as kassa,
     ):
         secret_file = tmp_path / "mplus-secret"
         secret_file.write_text(SECRET)

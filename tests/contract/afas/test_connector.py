@@ -45,8 +45,41 @@ def test_reads_customers_in_pages_with_a_resumable_cursor(afas: Afas) -> None:
     assert customers[0].billing_address.street == "Stationsstraat"
     assert customers[0].modified_at.tzinfo is not None
     cursor = pages[-1].cursor
-    assert json.loads(cursor)["since"] == "2024-03-05T14:00:00"
+    assert json.loads(cursor) == {"since": "2024-03-05T14:00:00", "after": "10004"}
     again = asyncio.run(_collect(connector(afas), Entity.customers, cursor))
+    assert [c.email for page in again for c in page.records] == []
+
+
+def test_a_cursor_resumes_inside_a_batch_sharing_one_date(afas: Afas) -> None:
+    """Articles imported at once share a modification date: a cursor taken between two pages
+    of them resumes after the last key read, so nothing is read twice and nothing skipped."""
+    for code in ("5001", "5002", "5003", "5004", "5005"):
+        afas.store.articles[code] = {"ItCd": code, "Ds": f"Batch {code}", "Unit": "STK",
+                                     "ModifiedDate": "2024-05-01T09:00:00Z"}  # fmt: skip
+    afas.store.writes += 1
+    conn = connector(afas)
+    pages = asyncio.run(_collect(conn, Entity.products))
+    everything = [p.sku for page in pages for p in page.records]
+    first_batch_page = next(
+        i for i, page in enumerate(pages) if "5001" in [p.sku for p in page.records]
+    )
+    cursor = pages[first_batch_page].cursor
+    assert json.loads(cursor)["since"] == "2024-05-01T09:00:00"
+    rest = asyncio.run(_collect(connector(afas), Entity.products, cursor))
+    tail = [p.sku for page in rest for p in page.records]
+    assert tail == everything[everything.index(json.loads(cursor)["after"]) + 1 :]
+    assert tail
+    assert set(tail) <= {"5002", "5003", "5004", "5005"}
+
+
+def test_a_recent_date_is_read_again_whole(afas: Afas) -> None:
+    """Within ``SETTLED`` of now a record may still be written with the cursor's date and an
+    earlier key, so the cursor keeps no key and the next read asks for that second again."""
+    stamp = dt.datetime(2024, 3, 5, 13, 5, tzinfo=dt.UTC)  # 14:05 in Amsterdam
+    conn = AfasConnector(afas.client(), page_size=2, now=lambda: stamp)
+    pages = asyncio.run(_collect(conn, Entity.customers))
+    assert json.loads(pages[-1].cursor) == {"since": "2024-03-05T14:00:00"}
+    again = asyncio.run(_collect(connector(afas), Entity.customers, pages[-1].cursor))
     assert [c.email for page in again for c in page.records] == ["anna.schmidt@example.test"]
 
 

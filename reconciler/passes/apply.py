@@ -11,6 +11,13 @@ records is left to retry.
 
 Orders are written in dependency order: the customer (created or updated, once per e-mail per
 pass even when several orders share it), then the order with the customer's id.
+
+State is written per page, not per record: the intents of a page's creates are journalled in one
+commit before any of them is sent, and what the page's writes produced (resolved intents, record
+states, activity, the cursor) is committed together when the page is done. A crash in between
+loses only what the pending intents settle: ``recover`` finds each create in the target and
+records it. Updates and failures still commit one by one: an update has no intent to recover
+it by, and a failure's backoff decides at once whether the page holds the cursor.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Any
+from typing import Any, cast
 
 from reconciler.canonical import Entity
 from reconciler.errors import ConnectorError, Transient, UnavailableError
@@ -42,6 +49,8 @@ CUSTOMER_PREFIX = "customer:"
 KEEP_KEYS = 1000
 _ABSENT, _UNKNOWN = object(), object()
 """What a look-up after a write with an unknown outcome found: not there; nothing (it failed)."""
+_KEEP = object()
+"""A page's flush that leaves the cursor where it is."""
 
 
 @dataclass
@@ -87,20 +96,104 @@ class Applier:
     _locks: defaultdict[str, asyncio.Lock] = field(
         default_factory=lambda: defaultdict(asyncio.Lock)
     )
+    _intents: dict[tuple[Entity, str], list[int]] = field(default_factory=dict)
+    """(entity, natural key) -> intents journalled for the page's creates, not yet sent."""
+    _later: list[Callable[[StateStore], None]] = field(default_factory=list)
+    """State writes of the page's finished creates and settled records, committed at its end."""
 
     async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
         gate = asyncio.Semaphore(self.ctx.concurrency)
         for page, items in groupby(spool, key=lambda planned: planned.page):
             batch = list(items)
-            results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+            self._journal_intents(batch)
+            try:
+                results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+            except BaseException:
+                self._flush_after_error()
+                raise
             page_held = any(results)
-            if not self.counts.held and not page_held and page < len(cursors):
-                with self._fenced() as tx:
-                    tx.set_cursor(self.ctx.tenant, self.ctx.flow, cursors[page])
+            move = not self.counts.held and not page_held and page < len(cursors)
+            self._flush(cursors[page] if move else _KEEP)
             self.counts.held = self.counts.held or page_held
             if self.progress is not None:
                 self.progress(len(batch))
         return self.counts
+
+    def _journal_intents(self, batch: list[Planned]) -> None:
+        """Journal the page's creates (and their new customers) in one commit, before any of
+        them is sent."""
+        if self._halted():
+            return
+        wanted: list[tuple[Entity, str, str, str]] = []
+        customers: set[str] = set()
+        for planned in batch:
+            action = planned.action
+            if action.kind is not ActionKind.create:
+                continue
+            wanted.append(
+                (
+                    self.ctx.entity,
+                    action.key,
+                    planned.target_key or action.key,
+                    action.fingerprint or "",
+                )
+            )
+            customer = planned.customer
+            if customer is None or customer.kind is not ActionKind.create:
+                continue
+            email = customer.key
+            if email in customers or email in self._customers or email in self._customer_failures:
+                continue
+            customers.add(email)
+            wanted.append(
+                (Entity.customers, CUSTOMER_PREFIX + email, email, customer.fingerprint or "")
+            )
+        if not wanted:
+            return
+        with self._fenced() as tx:
+            for entity, key, natural, fingerprint in wanted:
+                intent = tx.journal_intent(
+                    self.ctx.tenant,
+                    self.ctx.flow,
+                    key,
+                    action=Done.create,
+                    idempotency_key=natural,
+                    payload_fingerprint=fingerprint,
+                )
+                self._intents.setdefault((entity, natural), []).append(intent)
+
+    def _flush(self, cursor: str | object | None) -> None:
+        """Commit the page's deferred state writes and, unless ``_KEEP``, move the cursor.
+        Intents journalled but never sent (a failed customer, a stopped pass) are resolved as
+        failed: nothing was written for them."""
+        unsent = [i for ids in self._intents.values() for i in ids]
+        self._intents.clear()
+        work, self._later = self._later, []
+        if not work and not unsent and cursor is _KEEP:
+            return
+        with self._fenced() as tx:
+            for write in work:
+                write(tx)
+            for intent in unsent:
+                tx.journal_result(intent, outcome=Outcome.failed)
+            if cursor is not _KEEP:
+                tx.set_cursor(self.ctx.tenant, self.ctx.flow, cast("str | None", cursor))
+
+    def _flush_after_error(self) -> None:
+        """A page that raised (a lost lease, a state store failure) keeps what it can: the
+        deferred writes are committed if the store still takes them, else the pending intents
+        settle them on the next pass."""
+        self._intents.clear()  # sent or not is unknown here: ``recover`` looks them up
+        try:
+            self._flush(_KEEP)
+        except Exception as exc:  # the original error is what the caller sees
+            ACTION_LOG.warning(
+                "%s/%s: the page's state was not committed (%s); the next pass recovers it "
+                "from the journal",
+                self.ctx.tenant,
+                self.ctx.flow,
+                type(exc).__name__,
+            )
 
     async def _guarded(self, gate: asyncio.Semaphore, planned: Planned) -> bool:
         async with gate:
@@ -242,8 +335,34 @@ class Applier:
         the created record's state in the unit of work that resolves the intent (one commit)."""
         if self._halted():
             raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
+        intent = self._intent(entity, key, natural, fingerprint)
+        try:
+            result = await self.ctx.target.create(entity, record)
+        except ConnectorError as exc:
+            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else _ABSENT
+            if isinstance(found, str):
+                self._resolved(intent, Outcome.ok, found, then)
+                return found
+            if found is _ABSENT:
+                self._resolved(intent, Outcome.failed, None, None)
+            # Else the look-up failed too: the outcome is unknown, so the intent stays pending
+            # and the next pass's ``recover`` settles it.
+            raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
+        target_id = result.target_id or result.key
+        self._resolved(intent, Outcome.ok, result.target_id, then, recorded=target_id)
+        return target_id
+
+    def _intent(self, entity: Entity, key: str, natural: str, fingerprint: str) -> int:
+        """The intent journalled for this create with its page, or (when there is none, e.g.
+        a customer first met after the page's journal) one journalled now."""
+        queued = self._intents.get((entity, natural))
+        if queued:
+            intent = queued.pop(0)
+            if not queued:
+                del self._intents[(entity, natural)]
+            return intent
         with self._fenced() as tx:
-            intent = tx.journal_intent(
+            return tx.journal_intent(
                 self.ctx.tenant,
                 self.ctx.flow,
                 key,
@@ -251,27 +370,24 @@ class Applier:
                 idempotency_key=natural,
                 payload_fingerprint=fingerprint,
             )
-        try:
-            result = await self.ctx.target.create(entity, record)
-        except ConnectorError as exc:
-            found = await self._settle_unknown(entity, natural) if exc.maybe_applied else _ABSENT
-            with self._fenced() as tx:
-                if isinstance(found, str):
-                    tx.journal_result(intent, outcome=Outcome.ok, target_id=found)
-                    if then is not None:
-                        then(tx, found)
-                    return found
-                if found is _ABSENT:
-                    tx.journal_result(intent, outcome=Outcome.failed)
-                # Else the look-up failed too: the outcome is unknown, so the intent stays
-                # pending and the next pass's ``recover`` settles it.
-            raise _Failed(f"creating {entity.value} {natural}: {exc}", _delay(exc)) from exc
-        target_id = result.target_id or result.key
-        with self._fenced() as tx:
-            tx.journal_result(intent, outcome=Outcome.ok, target_id=result.target_id)
+
+    def _resolved(
+        self,
+        intent: int,
+        outcome: Outcome,
+        target_id: str | None,
+        then: Callable[[StateStore, str | None], None] | None,
+        *,
+        recorded: str | None = None,
+    ) -> None:
+        """Resolve the intent, and record the created record, with the page's state."""
+
+        def write(tx: StateStore) -> None:
+            tx.journal_result(intent, outcome=outcome, target_id=target_id)
             if then is not None:
-                then(tx, target_id)
-        return target_id
+                then(tx, recorded if recorded is not None else target_id)
+
+        self._later.append(write)
 
     async def _settle_unknown(self, entity: Entity, key: str) -> str | object:
         """After a write with an unknown outcome: the target's id when it did happen,
@@ -323,17 +439,21 @@ class Applier:
         ``message``, also log the decision (an existing order skipped)."""
         if not action.fingerprint:
             return
-        with self._fenced() as store:
+        fingerprint = action.fingerprint
+
+        def write(store: StateStore) -> None:
             store.record_applied(
                 self.ctx.tenant,
                 self.ctx.flow,
                 action.key,
-                fingerprint=action.fingerprint,
+                fingerprint=fingerprint,
                 action=done,
                 revision=self.ctx.revision,
             )
             if message is not None:
                 self._log(store, action, done, Outcome.ok, message=message)
+
+        self._later.append(write)
 
     def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
         self.counts.failed += 1

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -134,7 +134,8 @@ class VismaNetSandbox:
 
     # -- OAuth2 ----------------------------------------------------------------------------------
     async def token(self, request: Request) -> Response:
-        form = await request.form()
+        # application/x-www-form-urlencoded, parsed without python-multipart.
+        form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("utf-8")).items()}
 
         def refuse(error: str, description: str, status: int = 400) -> Response:
             return JSONResponse(

@@ -179,5 +179,7 @@ def test_partial_maps_compare_only_the_desired_keys() -> None:
     assert plan_record("k", {"custom": {"a": "1"}}, actual, rules=partial).kind is ActionKind.noop
     assert plan_record("k", {"custom": {"a": "1"}}, actual).kind is ActionKind.update
     changed = plan_record("k", {"custom": {"a": "2"}}, actual, rules=partial)
-    assert [(c.path, c.before, c.after) for c in changed.changes] == [("custom['a']", Decimal(1), Decimal(2))]
+    assert [(c.path, c.before, c.after) for c in changed.changes] == [
+        ("custom['a']", Decimal(1), Decimal(2))
+    ]
     assert plan_record("k", {"custom": {"a": "1"}}, {}, rules=partial).kind is ActionKind.update

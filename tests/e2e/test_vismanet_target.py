@@ -29,7 +29,8 @@ from reconciler.canonical import (
     OrderStatus,
     Product,
 )
-from reconciler.passes.runner import PassReport, run_pass
+from reconciler.flows.masterdata import named_codes
+from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context
 from reconciler.secrets import SecretResolver
 from reconciler.spec.specset import SpecSet
@@ -92,6 +93,23 @@ def _pass(
         try:
             ctx = build_context(specs, flow, connections=connections, store=store, source=source)
             return await run_pass(ctx, full=full)
+        finally:
+            await connections.aclose()
+
+    return asyncio.run(one())
+
+
+def _plan(specs: SpecSet, flow_name: str, url: str, source: FakeConnector) -> PassReport:
+    """``koppel plan``: what a pass would do, and the codes the flow names checked in Visma.net."""
+    flow = next(f for f in specs.flows(TENANT) if f.name == flow_name)
+
+    async def one() -> PassReport:
+        connections = Connections(secrets=_secrets(), endpoints={"vismanet": url})
+        try:
+            ctx = build_context(
+                specs, flow, connections=connections, store=MemoryStore(), source=source
+            )
+            return await plan_pass(ctx, codes=named_codes(specs, flow))
         finally:
             await connections.aclose()
 
@@ -301,6 +319,16 @@ def test_paid_orders_become_sales_orders_with_the_branch(
     url, app = vismanet
     store, source = MemoryStore(), FakeConnector(page_size=2)
     source.source[Entity.orders] = _orders()
+
+    plan = _plan(specs, "sales-orders", url, source)
+    checked = {(m.kind, m.code): m.exists for m in plan.master_data}
+    assert plan.missing_master_data == []
+    assert checked[("branch", "1")] is True
+    assert checked[("vatCode", "11")] is True
+    assert checked[("paymentCondition", "30D")] is True
+    assert checked[("debtor", "30001")] is True
+    assert checked[("ledgerAccount", "3010")] is None  # not exposed: reported, not failed
+    assert app.store.orders == {}  # planning wrote nothing
 
     first = _counts(_pass(specs, "sales-orders", url, source, store))
     assert (first.created, first.skipped, first.failed) == (3, 1, 1), first.failures

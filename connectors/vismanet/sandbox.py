@@ -407,6 +407,7 @@ class SandboxApp(FaultInjector):
         super().__init__(sandbox.app, error_body=error_body, plan=plan)
         self.sandbox = sandbox
         self._seed = seed
+        self._company_id = sandbox.store.company_id
 
     @property
     def store(self) -> VismaNetStore:
@@ -415,7 +416,9 @@ class SandboxApp(FaultInjector):
     def reset(self) -> None:
         """Clear the faults and reload the seed (the shared ``POST /_sandbox/reset`` calls this)."""
         super().reset()
-        self.sandbox.store = VismaNetStore(self._seed, clock=self.sandbox.store.clock)
+        store = VismaNetStore(self._seed, clock=self.sandbox.store.clock)
+        store.company_id = self._company_id
+        self.sandbox.store = store
 
 
 def create_app(

@@ -117,9 +117,10 @@ class VismaNetConnector:
         """Pages of canonical records modified at or after the cursor (all when ``full``).
 
         Visma.net lists in its own order, not by modification time, so only the last page
-        carries the new cursor (the latest time stamp seen); resuming halfway reads again
-        rather than skipping older records on later pages. ``>=`` re-reads the boundary
-        records, which fingerprints make free."""
+        carries the new cursor (the latest time stamp seen); the pages before it carry the
+        cursor the read started from, so resuming halfway reads again rather than skipping
+        older records on later pages. ``>=`` re-reads the boundary records, which fingerprints
+        make free."""
         since = _since(cursor, full)
         params: dict[str, str] = {}
         if since:
@@ -132,7 +133,7 @@ class VismaNetConnector:
             RESOURCES[entity], params=params, page_size=self.page_size
         ):
             if pending is not None:
-                yield Page(pending, None)
+                yield Page(pending, _cursor(since))
             pending = await self._canonical(entity, rows)
             for row in rows:
                 stamp = translate.parse_datetime(row.get("lastModifiedDateTime"))

@@ -90,13 +90,17 @@ def test_incremental_reads_from_the_modification_cursor(vismanet: VismaNet) -> N
         await c.update(
             Entity.customers, "info@acme.test", {"phone": "030-9999999"}, fields=["phone"]
         )
-        later, _, _ = await _read(c, Entity.customers, cursor)
-        return first, cursor, pages, later
+        later, _, resumed = await _read(c, Entity.customers, cursor)
+        return first, cursor, pages, later, resumed
 
-    first, cursor, pages, later = run(vismanet, scenario)
+    first, cursor, pages, later, resumed = run(vismanet, scenario)
     assert len(first) == 7
+    # Before the last page, a page resumes where the read started: from the beginning here.
     assert [p.cursor for p in pages[:-1]] == [None] * (len(pages) - 1)
     assert cursor is not None
+    assert [p.cursor for p in resumed[:-1]] == [cursor] * (len(resumed) - 1)
+    assert resumed[-1].cursor is not None
+    assert resumed[-1].cursor > cursor
     # The changed one, and those stamped at the cursor itself (>=: read again, never missed).
     assert {c.source_id for c in later} == {"10001", *(f"4{i:04d}" for i in range(5))}
     assert next(c for c in later if c.source_id == "10001").phone == "030-9999999"

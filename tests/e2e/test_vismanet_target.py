@@ -138,6 +138,7 @@ def _products() -> list[Product]:
             price_excl_tax=Decimal("149.95"),
             ean="8712345678906",
             currency="EUR",
+            features={"colour": "Rood", "season": "winter"},
             custom_fields={"sellOnline": True, "brand": "Fjellrev"},
         ),
         Product(sku="NK-OLD", name="Oud model", active=False, custom_fields={"sellOnline": True}),
@@ -170,7 +171,11 @@ def test_products_by_sku_keep_create_only_fields(
     assert jacket["itemClass"]["id"] == "OUTDOOR"
     assert jacket["body"] == "Waterdichte jas, 20.000 mm waterkolom."
     assert jacket["status"] == "Active"
-    assert {a["id"]: a["value"] for a in jacket["attributes"]} == {"BRAND": "Fjellrev"}
+    # Free fields: the brand, and the one product feature the flow copies (not the season).
+    assert {a["id"]: a["value"] for a in jacket["attributes"]} == {
+        "BRAND": "Fjellrev",
+        "COLOUR": "Rood",
+    }
     assert jacket["crossReferences"][0]["alternateID"] == "8712345678906"
     assert not {"NK-OLD", "XX-1", "NK-NOWEB"} & set(items)
 

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.sandbox import FaultInjector, FaultPlan, free_port
-from connectors.vismanet.models import TOKEN_PATH, unwrap
+from connectors.vismanet.models import TOKEN_PATH
 from connectors.vismanet.sandbox_store import DEFAULT_SEED, Clock, VismaNetError, VismaNetStore
 
 __all__ = [
@@ -358,17 +358,31 @@ class VismaNetSandbox:
         raise not_found
 
 
-def _unwrapped(body: Mapping[str, Any]) -> dict[str, Any]:
-    """An UpdateDto body's plain values; line lists unwrapped item by item."""
+PLAIN_FIELDS = frozenset({"operation", "overrideWithClassValues", "recalculateShipment"})
+"""UpdateDto fields that are plain values, not wrappers (the line ``operation``, two flags)."""
+
+
+def _unwrapped(body: Mapping[str, Any], path: str = "") -> dict[str, Any]:
+    """An UpdateDto body's plain values; a scalar or object sent without its ``{"value": ...}``
+    wrapper is refused with a 400 naming it, as Visma.net cannot read it."""
     out: dict[str, Any] = {}
     for name, value in body.items():
-        if isinstance(value, list):
+        where = f"{path}{name}"
+        if name in PLAIN_FIELDS:
+            out[name] = value
+        elif isinstance(value, list):
             out[name] = [
-                {k: unwrap(v) for k, v in item.items()} if isinstance(item, Mapping) else item
-                for item in value
+                _unwrapped(item, f"{where}[{i}].") if isinstance(item, Mapping) else item
+                for i, item in enumerate(value)
             ]
+        elif isinstance(value, Mapping) and set(value) == {"value"}:
+            inner = value["value"]
+            out[name] = _unwrapped(inner, f"{where}.") if isinstance(inner, Mapping) else inner
         else:
-            out[name] = unwrap(value)
+            raise VismaNetError(
+                f"The request is invalid: '{where}' must be a value wrapper {{\"value\": ...}}.",
+                code="1005",
+            )
     return out
 
 

@@ -7,11 +7,13 @@ import asyncio
 from typing import Any
 
 import httpx
+import pytest
 
 from connectors import registry
 from connectors.sandbox import SandboxServer
 from connectors.vismanet.sandbox import DEFAULT_CREDENTIALS, create_app, error_body, for_connection
 from reconciler.canonical import Entity
+from reconciler.errors import RejectedError
 from reconciler.secrets import SecretResolver
 from reconciler.spec.models.tenant import VismaNetConnection
 from tests.contract.vismanet.conftest import VismaNet
@@ -99,3 +101,32 @@ def test_unauthenticated_and_unknown_calls(vismanet: VismaNet) -> None:
             server.url + "/v1/vatCategory", headers={"Authorization": "Bearer fixed-token"}
         )
         assert no_company.status_code == 403
+
+
+def test_a_write_without_value_wrappers_is_refused(vismanet: VismaNet) -> None:
+    """Plain values where an UpdateDto wants ``{"value": ...}`` are a 400 naming the field,
+    also inside order lines; the line ``operation`` is plain."""
+    client = vismanet.client()
+    line = {"operation": "Insert", "inventoryNumber": "ITEM-100"}
+    bodies = [
+        ("customer", {"name": "Acme", "customerClassId": {"value": "01"}}),
+        (
+            "salesorder",
+            {"orderType": {"value": "SO"}, "customer": {"value": "10001"}, "lines": [line]},
+        ),
+    ]
+
+    async def scenario() -> list[str]:
+        refusals = []
+        try:
+            for resource, body in bodies:
+                with pytest.raises(RejectedError) as caught:
+                    await client.create(resource, body)
+                refusals.append(caught.value.detail)
+        finally:
+            await client.aclose()
+        return refusals
+
+    plain, in_line = asyncio.run(scenario())
+    assert "'name' must be a value wrapper" in plain
+    assert "'lines[0].inventoryNumber' must be a value wrapper" in in_line

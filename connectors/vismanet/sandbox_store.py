@@ -2,12 +2,12 @@
 inventory adjustments in memory, with the API's own validation.
 
 Records are kept as the read DTOs Visma.net answers (plain values, nested description objects);
-writes arrive as UpdateDto bodies already unwrapped (``sandbox._unwrapped``, which refuses a
-field sent without its wrapper). What Visma.net itself
-refuses is refused here with a 400 and its exception body (``VismaNetError``): an unknown customer
-class, VAT zone, credit terms, item class, VAT category, attribute, branch, warehouse or order
-type; a customer without a class where the company has no default; an order line for an
-inventory item that does not exist or is inactive; a duplicate number.
+writes arrive as UpdateDto bodies already unwrapped (``sandbox._unwrapped``, which refuses a field
+sent without its wrapper). What Visma.net itself refuses is refused here with a 400 and its
+exception body (``VismaNetError``): an unknown customer class, VAT zone, credit terms, item class,
+VAT category, attribute, branch, warehouse or order type; a customer without a class where the
+company has no default; an order line for an inventory item that does not exist or is inactive;
+a duplicate number.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 ``koppel plan`` asks the target whether each exists (where the target exposes that master data),
 so a tax code or ledger account that does not exist is found before any record is written.
 Kinds: ``vatCode``, ``ledgerAccount``, ``paymentCondition``, ``debtor``, ``warehouse``,
-``administration``.
+``branch``, ``customerClass``, ``administration``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from reconciler.spec.specset import Loaded, SpecSet
 _ROLE_KINDS = {
     "revenue_account": "ledgerAccount",
     "payment_terms": "paymentCondition",
+    "classification": "customerClass",
 }
 
 
@@ -54,6 +55,7 @@ def named_codes(specs: SpecSet, flow: Loaded[Flow]) -> dict[str, set[str]]:
         add("ledgerAccount", settings.debtor_ledger_account)
         add("paymentCondition", settings.payment_terms)
         add("warehouse", settings.warehouse)
+        add("branch", settings.branch)
         table(settings.tax_codes)
         for role, name in settings.value_maps:
             values(role, name)

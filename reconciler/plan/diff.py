@@ -55,6 +55,10 @@ def plan_record(
             continue
         want = normalise(value, name=name, rules=rules)
         have = normalise(actual.get(name), name=name, rules=rules)
+        if rules is not None and name in rules.partial and isinstance(want, dict):
+            # Keys the desired map does not name are the target's own: never compared.
+            kept = {k: v for k, v in have.items() if k in want} if isinstance(have, dict) else {}
+            have = kept or ABSENT
         # An absent desired value never clears the target: the source having nothing to say
         # about a field is no instruction to erase what someone entered there.
         if want is ABSENT or want == have:

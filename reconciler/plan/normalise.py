@@ -35,6 +35,9 @@ class FieldRules:
     without case and without any whitespace."""
     write_only: frozenset[str] = frozenset()
     """Fields the target accepts but cannot read back: never compared, so never drift."""
+    partial: frozenset[str] = frozenset()
+    """Fields holding a map of which the target keeps more keys than koppel writes (an item's
+    custom fields): only the desired keys are compared, the others are the target's own."""
 
 
 ABSENT = None

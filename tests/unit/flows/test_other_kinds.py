@@ -137,3 +137,13 @@ def test_named_master_data_codes(example_specs: SpecSet) -> None:
     assert codes["ledgerAccount"] == {"1300", "8000", "8010"}
     assert codes["paymentCondition"] == {"0", "14"}
     assert codes["administration"] == {"1"}
+
+
+def test_named_branch_of_an_orders_flow(example_specs: SpecSet) -> None:
+    """The branch an orders flow adds (Visma.net's BranchId) is checked as master data."""
+    from reconciler.flows.masterdata import named_codes
+
+    flow = next(f for f in example_specs.flows("noordkaap-outdoor") if f.name == "sales-orders")
+    codes = named_codes(example_specs, flow)
+    assert codes["branch"] == {"1"}
+    assert codes["paymentCondition"] == {"30D"}

@@ -169,3 +169,17 @@ def test_empty_desired_set_is_refused_on_a_full_pass() -> None:
     assert empty_guard(desired_now=0, desired_before=120, full=True) is not None
     assert empty_guard(desired_now=0, desired_before=120, full=False) is None
     assert empty_guard(desired_now=0, desired_before=0, full=True) is None
+
+
+def test_partial_maps_compare_only_the_desired_keys() -> None:
+    """A ``partial`` field's keys that koppel does not name are the target's own: never drift;
+    without the rule the same map is a difference."""
+    actual = {"custom": {"a": "1", "theirs": "x"}}
+    partial = FieldRules(partial=frozenset({"custom"}))
+    assert plan_record("k", {"custom": {"a": "1"}}, actual, rules=partial).kind is ActionKind.noop
+    assert plan_record("k", {"custom": {"a": "1"}}, actual).kind is ActionKind.update
+    changed = plan_record("k", {"custom": {"a": "2"}}, actual, rules=partial)
+    assert [(c.path, c.before, c.after) for c in changed.changes] == [
+        ("custom['a']", Decimal(1), Decimal(2))
+    ]
+    assert plan_record("k", {"custom": {"a": "1"}}, {}, rules=partial).kind is ActionKind.update

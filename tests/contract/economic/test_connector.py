@@ -58,8 +58,10 @@ def test_customers_read_as_companies_with_contacts_and_persons(economic: Economi
     assert person.billing_address is not None
     assert person.billing_address.number_suffix == "2. th"
     assert isinstance(dutch, Customer)
-    assert dutch.is_company and dutch.first_name is None
-    assert dutch.billing_address is not None and dutch.billing_address.country == "NL"
+    assert dutch.is_company
+    assert dutch.first_name is None
+    assert dutch.billing_address is not None
+    assert dutch.billing_address.country == "NL"
 
 
 def test_incremental_read_returns_only_what_changed(economic: Economic) -> None:
@@ -69,7 +71,8 @@ def test_incremental_read_returns_only_what_changed(economic: Economic) -> None:
     pages, _ = economic.with_connector(lambda c: _all(c, Entity.customers))
     assert pages[0].cursor is None
     cursor = pages[-1].cursor
-    assert cursor is not None and json.loads(cursor) == {"since": "2024-03-01T08:15:00Z"}
+    assert cursor is not None
+    assert json.loads(cursor) == {"since": "2024-03-01T08:15:00Z"}
     economic.clock.advance(3600)
 
     async def change(c: EconomicConnector) -> Any:
@@ -89,7 +92,8 @@ def test_incremental_read_with_nothing_changed_yields_no_page(economic: Economic
     """No customer changed since the cursor: no page, so the stored cursor stays."""
     cursor = json.dumps({"since": "2025-01-01T00:00:00Z"})
     pages, records = economic.with_connector(lambda c: _all(c, Entity.customers, cursor))
-    assert pages == [] and records == []
+    assert pages == []
+    assert records == []
 
 
 def test_products_read(economic: Economic) -> None:
@@ -107,16 +111,19 @@ def test_orders_read_with_lines_and_customer(economic: Economic) -> None:
     pages, records = economic.with_connector(lambda c: _all(c, Entity.orders))
     by_number = {r.number: r for r in records}
     draft, archived = by_number["1"], by_number["2"]
-    assert isinstance(draft, Order) and isinstance(archived, Order)
+    assert isinstance(draft, Order)
+    assert isinstance(archived, Order)
     assert draft.reference == "WEB-1002"
-    assert draft.customer is not None and draft.customer.email == "lars.nielsen@example.test"
+    assert draft.customer is not None
+    assert draft.customer.email == "lars.nielsen@example.test"
     assert [(line.sku, line.quantity, line.unit_price) for line in draft.lines] == [
         ("NK-200", Decimal("1.0"), Decimal("899.5")),
         ("FRAGT", Decimal("1.0"), Decimal("49.0")),
     ]
     assert draft.total_incl_tax == Decimal("1185.63")
     assert archived.status is OrderStatus.completed
-    assert archived.customer is not None and archived.customer.company_name == "Fjeldudstyr ApS"
+    assert archived.customer is not None
+    assert archived.customer.company_name == "Fjeldudstyr ApS"
     assert json.loads(pages[-1].cursor) == {"date": "2024-03-02"}
 
 
@@ -233,8 +240,14 @@ def test_a_mapped_payment_term_that_is_no_number_is_rejected(economic: Economic)
 def test_products_are_created_and_updated(economic: Economic) -> None:
     """A product through the default mapping is created in the default group; an update of the
     price leaves the rest alone; a product in another currency is refused."""
-    product = Product(sku="NK-300", name="Pandelampe", long_description="LED, 300 lumen",
-                      price_excl_tax=Decimal("199.00"), ean="5701234567908", currency="DKK")  # fmt: skip
+    product = Product(
+        sku="NK-300",
+        name="Pandelampe",
+        long_description="LED, 300 lumen",
+        price_excl_tax=Decimal("199.00"),
+        ean="5701234567908",
+        currency="DKK",
+    )
     desired = _mapped(Entity.products, product)
 
     async def go(c: EconomicConnector) -> Any:
@@ -282,8 +295,10 @@ def test_orders_are_created_as_draft_orders_or_invoices_and_found_by_reference(
         return one, two, found
 
     one, two, found = economic.with_connector(go)
-    assert one.extra["collection"] == "orders/drafts" and one.target_id == "3"
-    assert two.extra["collection"] == "invoices/drafts" and two.target_id == "1"
+    assert one.extra["collection"] == "orders/drafts"
+    assert one.target_id == "3"
+    assert two.extra["collection"] == "invoices/drafts"
+    assert two.target_id == "1"
     assert sorted(found) == ["EA-1", "EA-2", "WEB-1001"]
     assert found["EA-1"]["orderType"] == "order"
     assert found["EA-2"]["orderType"] == "invoice"

@@ -416,7 +416,6 @@ class EconomicStore:
                 raise EconomicError("Resource not found.", status=404)
             record[field] = number
             self._amounts(record)
-            record["lastUpdated"] = _stamp(self.clock())
             table[number] = record
             return copy.deepcopy(record)
 

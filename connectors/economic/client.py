@@ -28,7 +28,7 @@ from connectors.economic.models import (
     WireRecord,
 )
 from connectors.economic.query import any_of, condition
-from connectors.errors import SECRETS, classify_status
+from connectors.errors import classify_status
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from reconciler.errors import ConnectorError, NotFoundError, ProtocolError, RejectedError
 
@@ -381,16 +381,6 @@ class EconomicClient:
         """Every object of a master-data collection by its number as text."""
         return {str(row.get(field)): row for row in await self.all(collection)}
 
-    async def require(self, path: str, what: str) -> WireRecord:
-        record = await self.get(path)
-        if record is None:
-            raise RejectedError(
-                f"{what} does not exist in this agreement",
-                system=SYSTEM,
-                operation=f"get {path.split('/', maxsplit=1)[0]}",
-            )
-        return record
-
 
 def addresses(value: object) -> list[str]:
     """The addresses of e-conomic's ``email`` field (several may be separated by spaces,
@@ -399,8 +389,3 @@ def addresses(value: object) -> list[str]:
         return []
     text = value.replace(",", " ").replace(";", " ")
     return [part.strip().lower() for part in text.split() if "@" in part]
-
-
-def mask(text: str) -> str:
-    """``text`` with the registered secrets masked (for log lines outside the client)."""
-    return SECRETS.mask(text)

@@ -34,6 +34,7 @@ from connectors.economic import translate
 from connectors.economic.capabilities import CAPABILITIES
 from connectors.economic.client import SYSTEM, EconomicClient
 from connectors.economic.models import (
+    DOCUMENT_NUMBER,
     INVOICE_COLLECTIONS,
     MASTER_DATA,
     ORDER_COLLECTIONS,
@@ -233,13 +234,9 @@ class EconomicConnector:
             found = await self.client.documents_by_reference(collection, missing)
             for reference, rows in found.items():
                 located[reference] = (collection, rows[0])
-        number_field = dict.fromkeys(ORDER_COLLECTIONS, "orderNumber") | {
-            "invoices/drafts": "draftInvoiceNumber",
-            "invoices/booked": "bookedInvoiceNumber",
-        }
         docs = await asyncio.gather(
             *(
-                self.client.document(collection, int(row[number_field[collection]]))
+                self.client.document(collection, int(row[DOCUMENT_NUMBER[collection]]))
                 for collection, row in located.values()
             )
         )

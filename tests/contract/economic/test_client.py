@@ -68,6 +68,20 @@ def test_pages_follow_next_page_over_several_pages(economic: Economic) -> None:
     assert "skippages=2" in str(transport.requests[2].url)
 
 
+def test_a_filtered_read_keeps_its_filter_across_pages(economic: Economic) -> None:
+    """The nextPage links carry the filter, so every page of a filtered read is filtered."""
+    transport = RecordingTransport()
+    danish = condition("country", "eq", "Denmark")
+
+    async def read(client: EconomicClient) -> list[int]:
+        return [int(r["customerNumber"]) async for page in client.pages("customers", page_size=1,
+                filter=danish) for r in page]  # fmt: skip
+
+    assert economic.run(read, transport=transport) == [101, 102]
+    assert len(transport.requests) == 2
+    assert transport.requests[1].url.params["filter"] == "country$eq:Denmark"
+
+
 def test_filters_select_and_combine(economic: Economic) -> None:
     """``filter=`` selects by field, with $and:/$or: and case-insensitive text."""
     by_city = economic.run(lambda c: c.all("customers", filter=condition("city", "eq", "aarhus c")))

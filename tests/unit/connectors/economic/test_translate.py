@@ -6,11 +6,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from connectors.economic import translate
 from connectors.economic.connector import _bounded
 from connectors.economic.models import WriteSettings
 from connectors.economic.vocabulary import country_code, country_name
+from reconciler.canonical import Address
 from reconciler.errors import RejectedError
 
 
@@ -138,3 +141,18 @@ def test_the_incremental_cursor_never_passes_the_servers_time() -> None:
     assert _bounded("2024-04-01T12:00:05Z", start) == "2024-04-01T12:00:00Z"
     assert _bounded("2024-03-01T08:15:00Z", start) == "2024-03-01T08:15:00Z"
     assert _bounded("2024-03-01T08:15:00Z", None) == "2024-03-01T08:15:00Z"
+
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzæøåé", min_size=1, max_size=8)
+
+
+@given(
+    street=st.lists(_WORD, min_size=1, max_size=3).map(" ".join),
+    number=st.integers(min_value=1, max_value=9999).map(str),
+    suffix=st.one_of(st.none(), st.sampled_from(["A", "b", "2. th", "bis", "III"])),
+)
+def test_an_address_line_round_trips(street: str, number: str, suffix: str | None) -> None:
+    """A street without digits, a number and a suffix, joined as koppel writes them, split back
+    into the same parts."""
+    line = translate.street_line(Address(street=street, number=number, number_suffix=suffix))
+    assert translate.split_street(line) == (street, number, suffix)

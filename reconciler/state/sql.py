@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -69,12 +68,10 @@ class SqlStore(SqlLog):
             "revision": revision,
             "updated_at": self._clock(),
         }
-        update: dict[str, Any] = {k: v for k, v in values.items() if k not in RECORD_KEY}
-        # An update need not know the target id; keep the one the create stored.
-        update["target_id"] = sa.func.coalesce(target_id, t.records.c.target_id)
+        # An update need not know the target id: the statement keeps the one a create stored.
         with self._tx() as conn:
-            self._upsert(conn, t.records, values, index=RECORD_KEY, update=update)
-            return self._one_record(conn, tenant, flow, key)
+            row = conn.execute(self._statements.record_applied, values).one()
+            return record_from_row(row)
 
     def record_failed(
         self,

@@ -40,6 +40,7 @@ from reconciler.state.rows import (
     RunStatus,
     utc_now,
 )
+from reconciler.state.sql_statements import statements
 from reconciler.state.store import StateStore, checked_clock, lease_not_current
 
 RECORD_KEY = ["tenant", "flow", "key"]
@@ -70,6 +71,7 @@ class SqlBase(StateStore, abc.ABC):
         self._on_close = on_close
         self._conn = connection  # set while bound to a unit of work
         self._pg = engine.dialect.name == "postgresql"
+        self._statements = statements(engine.dialect.name)
 
     def close(self) -> None:
         if self._conn is not None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from reconciler.state import tables as t
 from reconciler.state.rows import Action, Intent, Lease, Outcome
-from reconciler.state.sql_base import SqlBase, inserted_id, intent_from_row, lease_row_current
+from reconciler.state.sql_base import SqlBase, intent_from_row, lease_row_current
 from reconciler.state.store import intent_already_resolved, lease_not_current, unknown_intent
 
 
@@ -36,36 +36,36 @@ class SqlLeases(SqlBase, abc.ABC):
         idempotency_key: str,
         payload_fingerprint: str,
     ) -> int:
+        values = {
+            "tenant": tenant,
+            "flow": flow,
+            "key": key,
+            "action": action.value,
+            "idempotency_key": idempotency_key,
+            "payload_fingerprint": payload_fingerprint,
+            "created_at": self._clock(),
+        }
         with self._tx() as conn:
-            result = conn.execute(
-                sa.insert(t.intents).values(
-                    tenant=tenant,
-                    flow=flow,
-                    key=key,
-                    action=action.value,
-                    idempotency_key=idempotency_key,
-                    payload_fingerprint=payload_fingerprint,
-                    created_at=self._clock(),
-                )
-            )
-            return inserted_id(result)
+            return int(conn.execute(self._statements.intent, values).scalar_one())
 
     def journal_result(
         self, intent_id: int, *, outcome: Outcome, target_id: str | None = None
     ) -> Intent:
-        query = sa.select(t.intents).where(t.intents.c.id == intent_id)
+        values = {
+            "intent_id": intent_id,
+            "outcome": outcome.value,
+            "target_id": target_id,
+            "resolved_at": self._clock(),
+        }
         with self._tx() as conn:
-            row = conn.execute(query.with_for_update() if self._pg else query).first()
-            if row is None:
+            # Resolves only an unresolved intent, atomically: two resolvers cannot both win.
+            row = conn.execute(self._statements.resolve, values).first()
+            if row is not None:
+                return intent_from_row(row)
+            existing = conn.execute(sa.select(t.intents).where(t.intents.c.id == intent_id)).first()
+            if existing is None:
                 raise unknown_intent(intent_id)
-            if row.outcome is not None:
-                raise intent_already_resolved(intent_from_row(row))
-            conn.execute(
-                sa.update(t.intents)
-                .where(t.intents.c.id == intent_id)
-                .values(outcome=outcome.value, target_id=target_id, resolved_at=self._clock())
-            )
-            return intent_from_row(conn.execute(query).one())
+            raise intent_already_resolved(intent_from_row(existing))
 
     def pending_intents(self, tenant: str, flow: str) -> list[Intent]:
         c = t.intents.c

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from reconciler.state import tables as t
 from reconciler.state.rows import Action, ActivityEntry, JsonObject, Outcome, RecordState
-from reconciler.state.sql_base import activity_from_row, inserted_id, record_from_row
+from reconciler.state.sql_base import activity_from_row, record_from_row
 from reconciler.state.sql_leases import SqlLeases
 from reconciler.state.store import require_aware
 
@@ -38,22 +38,20 @@ class SqlLog(SqlLeases, abc.ABC):
         plan_id: str | None = None,
         message: str | None = None,
     ) -> int:
-        result = conn.execute(
-            sa.insert(t.activity).values(
-                run_id=run_id,
-                tenant=tenant,
-                flow=flow,
-                key=key,
-                action=action.value,
-                outcome=outcome.value,
-                diff=None if diff is None else dict(diff),
-                revision=revision,
-                plan_id=plan_id,
-                at=self._clock(),
-                message=message,
-            )
-        )
-        return inserted_id(result)
+        values = {
+            "run_id": run_id,
+            "tenant": tenant,
+            "flow": flow,
+            "key": key,
+            "action": action.value,
+            "outcome": outcome.value,
+            "diff": None if diff is None else dict(diff),
+            "revision": revision,
+            "plan_id": plan_id,
+            "at": self._clock(),
+            "message": message,
+        }
+        return int(conn.execute(self._statements.activity, values).scalar_one())
 
     def log_activity(
         self,

@@ -140,8 +140,22 @@ class AfasConnector:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for row in lines:
             grouped.setdefault(str(row[line["orderNumber"]]), []).append(row)
+        # Each order's debtor is read too (a few OR-filtered calls), so the order carries its
+        # customer's e-mail, which a target matches customers by.
+        debtor_cols = settings.columns("debtors")
+        ids = sorted({str(h[head["debtorId"]]) for h in headers if h.get(head["debtorId"])})
+        customers = {
+            str(row.get(debtor_cols["debtorId"])): translate.customer_from_row(row, debtor_cols)
+            for row in await self._by_numbers("debtors", debtor_cols["debtorId"], ids)
+        }
         return [
-            translate.order_from_rows(h, grouped.get(str(h[head["orderNumber"]]), []), head, line)
+            translate.order_from_rows(
+                h,
+                grouped.get(str(h[head["orderNumber"]]), []),
+                head,
+                line,
+                customer=customers.get(str(h.get(head["debtorId"]))),
+            )
             for h in headers
         ]
 

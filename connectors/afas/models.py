@@ -140,6 +140,7 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "relationCode": "BcCo",
         "addressLine1": "AdressLine1",
         "addressLine3": "AdressLine3",
+        "addressLine4": "AdressLine4",
         "phone": "TelNr",
         "email": "Email",
         "vatNumber": "VatNr",
@@ -256,6 +257,8 @@ CUSTOMER_FIELDS = [
     "debtorLedgerAccount",
     "vatDuty",
     "invoiceMethod",
+    "contraAccount",
+    "salesContactType",
     "debtorId",
 ]
 """A debtor (KnSalesRelationOrg with KnOrganisation+KnContact/KnPerson, or KnSalesRelationPer)."""
@@ -274,6 +277,7 @@ ORDER_FIELDS = [
     "pricesIncludeTax",
     "remark",
     "deliveryNote",
+    "revenueAccount",
     "lines",
     "orderNumber",
     "journal",

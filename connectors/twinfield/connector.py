@@ -245,15 +245,11 @@ class TwinfieldConnector:
         ]
         if len(wanted) == 1:
             columns[1] = ("fin.trs.line.invnumber", "equal", next(iter(wanted)), None)
-        journals = dict.fromkeys([self.writing.journal, *self.reading.sales_journals])
-        for journal in journals:
-            rows = await self.client.browse(
-                "000", [*columns, ("fin.trs.head.code", "equal", journal, None)]
-            )
-            for row in rows:
-                reference = row.cells.get("fin.trs.line.invnumber", "")
-                if reference in wanted:
-                    found.setdefault(reference, (row.code, row.number))
+        # Every journal of the office: a flow may book into a journal of its own.
+        for row in await self.client.browse("000", columns):
+            reference = row.cells.get("fin.trs.line.invnumber", "")
+            if reference in wanted:
+                found.setdefault(reference, (row.code, row.number))
         records: dict[str, TargetRecord] = {}
         for reference, (code, number) in found.items():
             transaction = await self.client.read("transaction", code=code, number=number)

@@ -5,7 +5,9 @@ against this emulator over loopback. Like Twinfield (target-apis.md 3.1-3.7):
 
 * ``POST /auth/authentication/connect/token`` (form, ``grant_type=refresh_token`` with
   ``client_id``, ``client_secret``, ``refresh_token``): a new access token and a *rotated*
-  refresh token (the old one stops working); wrong credentials answer 400 ``invalid_grant`` /
+  refresh token; with ``one_time_refresh_tokens`` the used one stops working (so a test proves
+  the client keeps the rotated one), else it stays valid, so separate ``koppel apply`` runs
+  from the same secret file keep working; wrong credentials answer 400 ``invalid_grant`` /
   ``invalid_client``;
 * ``GET /auth/authentication/connect/accesstokenvalidation?token=``: 200 with the claims and
   ``twf.clusterUrl`` (this sandbox's own origin, so the cluster calls come back here); an unknown
@@ -98,8 +100,10 @@ class TwinfieldSandbox:
         client_secret: str,
         refresh_token: str,
         access_token: str | None = None,
+        one_time_refresh_tokens: bool = False,
     ) -> None:
         self._seed = seed
+        self._one_time = one_time_refresh_tokens
         self.store = TwinfieldStore(load_seed(seed))
         self._client_id = client_id
         self._client_secret = client_secret
@@ -136,7 +140,8 @@ class TwinfieldSandbox:
         refresh = str(form.get("refresh_token", ""))
         if refresh not in self._refresh_tokens:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        self._refresh_tokens.discard(refresh)
+        if self._one_time:
+            self._refresh_tokens.discard(refresh)
         rotated = "rt-" + secrets.token_hex(16)
         self._refresh_tokens.add(rotated)
         access = "at-" + secrets.token_hex(16)
@@ -269,6 +274,7 @@ def create_app(
     client_secret: str = DEFAULT_CREDENTIALS["client_secret"],
     refresh_token: str = DEFAULT_CREDENTIALS["refresh_token"],
     access_token: str | None = DEFAULT_CREDENTIALS["access_token"],
+    one_time_refresh_tokens: bool = False,
 ) -> SandboxApp:
     """A seeded Twinfield sandbox (identity server and cluster) as an ASGI app.
 
@@ -281,6 +287,7 @@ def create_app(
         client_secret=client_secret,
         refresh_token=refresh_token,
         access_token=access_token,
+        one_time_refresh_tokens=one_time_refresh_tokens,
     )
     return SandboxApp(sandbox, faults)
 

@@ -307,6 +307,7 @@ def order_from_transaction(
         channel=CHANNEL_JOURNAL,
         currency=child(header, "currency"),
         customer=customer,
+        billing_address=customer.billing_address if customer is not None else None,
         lines=lines,
         total_incl_tax=total,
         total_excl_tax=sum((line.unit_price or Decimal(0) for line in lines), Decimal(0)),
@@ -348,6 +349,8 @@ def order_from_invoice(
         channel=CHANNEL_INVOICE,
         currency=child(header, "currency"),
         customer=customer,
+        # The invoice goes to the customer's invoice address (invoiceaddressnumber 1).
+        billing_address=customer.billing_address if customer is not None else None,
         lines=lines,
         payment_method=child(header, "paymentmethod"),
         total_incl_tax=decimal(invoice.findtext("totals/valueinc")),

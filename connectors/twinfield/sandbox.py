@@ -107,15 +107,26 @@ class TwinfieldSandbox:
         self.store = TwinfieldStore(load_seed(seed))
         self._client_id = client_id
         self._client_secret = client_secret
+        self._initial = (refresh_token, access_token)
         self._refresh_tokens = {refresh_token}
         self.tokens: set[str] = {access_token} if access_token else set()
         self.expired: set[str] = set()
+        self.refreshes: list[str] = []
+        """The refresh token of each successful token request, in order (tests)."""
         self.calls: list[str] = []
         """Each SOAP operation served, with its document root (tests count reads)."""
 
     def reset(self) -> None:
         self.store = TwinfieldStore(load_seed(self._seed))
         self.calls.clear()
+
+    def restart_identity(self) -> None:
+        """Forget issued tokens: only the configured refresh and access token work again."""
+        refresh, access = self._initial
+        self._refresh_tokens = {refresh}
+        self.tokens = {access} if access else set()
+        self.expired = set()
+        self.refreshes.clear()
 
     def expire_tokens(self) -> None:
         """Make every issued access token expired (tests of the refresh-and-retry path)."""
@@ -140,6 +151,7 @@ class TwinfieldSandbox:
         refresh = str(form.get("refresh_token", ""))
         if refresh not in self._refresh_tokens:
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
+        self.refreshes.append(refresh)
         if self._one_time:
             self._refresh_tokens.discard(refresh)
         rotated = "rt-" + secrets.token_hex(16)

@@ -105,7 +105,8 @@ def _sub(parent: Element, name: str, value: object) -> None:
 
 # -- addresses -------------------------------------------------------------------------------
 
-_STREET = re.compile(r"^(?P<street>.*?\D)\s+(?P<number>\d+)\s*(?P<suffix>.*)$")
+_STREET = re.compile(r"^(?P<street>.*\S)\s+(?P<number>\d+)\s*(?P<suffix>\D*)$")
+"""The last house number on the line: ``Plein 1940 12a`` is number 12 with suffix ``a``."""
 
 
 def split_street(line: str | None) -> dict[str, str]:

@@ -11,7 +11,7 @@ CAPABILITIES = Capabilities(
     kind=SystemKind.erp,
     entities={
         Entity.customers: EntitySupport(read=True, write=True),
-        Entity.products: EntitySupport(read=False, write=False),
+        Entity.products: EntitySupport(read=True, write=False),
         Entity.stock: EntitySupport(read=False, write=False),
         Entity.orders: EntitySupport(read=True, write=True),
     },

@@ -2,6 +2,8 @@
 
 As a source:
 
+* products are the office's articles, listed through the Finder (type ``ART``, incrementally
+  with ``modifiedsince``) and read one by one;
 * customers are the office's dimensions of type DEB, listed through the Finder (type ``DIM``,
   option ``dimtype=DEB``; incrementally with ``modifiedsince``) and read one by one;
 * orders are the office's sales: the sales journals' transactions, listed through browse ``000``
@@ -89,6 +91,10 @@ class TwinfieldConnector:
             async for page in self._read_orders(since, started):
                 yield page
             return
+        if entity is Entity.products:
+            async for page in self._read_products(since, started):
+                yield page
+            return
         raise NotFoundError(
             f"Twinfield is not read as a source of {entity.value} by koppel",
             system=SYSTEM,
@@ -109,6 +115,26 @@ class TwinfieldConnector:
             pending = [translate.customer_from_dimension(d) for d in found.values()]
         # Only the last page moves the cursor: a resumed read starts over (they are cheap).
         yield Page(pending or [], _cursor(started))
+
+    async def _read_products(
+        self, since: str | None, started: str
+    ) -> AsyncIterator[Page[CanonicalRecord]]:
+        options = [("modifiedsince", since)] if since else []
+        pending: list[CanonicalRecord] | None = None
+        async for rows in self.client.iter_search("ART", options=options, page_size=self.page_size):
+            if pending is not None:
+                yield Page(pending, None)
+            articles = await asyncio.gather(*(self._article(row[0]) for row in rows))
+            found = [a for a in articles if a is not None]
+            rates = await self._rate_table(
+                [c for a in found if (c := translate.child(a, "header/vatcode"))]
+            )
+            pending = [translate.product_from_article(a, rates=rates) for a in found]
+        yield Page(pending or [], _cursor(started))
+
+    async def _article(self, code: str) -> Any:
+        async with self._gate:
+            return await self.client.read("article", code=code)
 
     async def _dimensions(self, codes: Sequence[str]) -> dict[str, Any]:
         async def one(code: str) -> tuple[str, Any]:

@@ -68,6 +68,11 @@ class TwinfieldStore:
         self.invoices: dict[tuple[str, str, str], dict[str, Any]] = {}
         self._next: dict[str, int] = {}
         office = next(iter(self.offices), "")
+        self.articles: dict[tuple[str, str], dict[str, Any]] = {}
+        for art in seed.get("articles", []):
+            record = copy.deepcopy(art)
+            record.setdefault("modified", self._stamp())
+            self.articles[(str(art.get("office", office)), str(art["code"]))] = record
         for dim in seed.get("dimensions", []):
             record = {k: str(v) for k, v in dim.items() if k not in ("office", "modified")}
             where = str(dim.get("office", office))
@@ -215,6 +220,11 @@ class TwinfieldStore:
                     "salesinvoice", "invoicenumber", number, f"Factuur {number} bestaat niet."
                 )
             return self.invoice_xml(invoice)
+        if kind == "article":
+            article = self.articles.get((office, code))
+            if article is None:
+                raise _missing("article", "code", code, f"Artikel {code} bestaat niet.")
+            return self.article_xml(office, article)
         if kind == "vat":
             vat = self.vat.get(code)
             if vat is None:
@@ -467,6 +477,31 @@ class TwinfieldStore:
             _sub(node, "valueinc", totals["valueinc"])
         return element
 
+    def article_xml(self, office: str, article: Mapping[str, Any]) -> Element:
+        """An article with its price lines (sub-articles); prices incl. VAT are computed."""
+        element = etree.Element("article", result="1")
+        header = etree.SubElement(element, "header")
+        _sub(header, "office", office)
+        _sub(header, "code", article["code"])
+        _sub(header, "type", "articles")
+        _sub(header, "name", article.get("name"))
+        _sub(header, "shortname", article.get("shortname"))
+        _sub(header, "unitnamesingular", article.get("unit", "stuk"))
+        _sub(header, "vatcode", article.get("vatcode"))
+        _sub(header, "modified", article.get("modified"))
+        lines = etree.SubElement(element, "lines")
+        rate = self._rate(article.get("vatcode"))
+        for i, line in enumerate(article.get("lines", []), start=1):
+            node = etree.SubElement(lines, "line", id=str(i), status=line.get("status", "active"))
+            excl = Decimal(str(line["unitspriceexcl"]))
+            _sub(node, "unitspriceexcl", amount(excl))
+            _sub(node, "unitspriceinc", amount(excl * (100 + rate) / 100))
+            _sub(node, "units", line.get("units", "1"))
+            _sub(node, "name", line.get("name"))
+            _sub(node, "subcode", line.get("subcode", str(i)))
+            _sub(node, "freetext1", line.get("freetext1"))
+        return element
+
     def vat_xml(self, vat: Mapping[str, Any]) -> Element:
         element = etree.Element("vat", result="1")
         _sub(element, "code", vat["code"])
@@ -566,6 +601,14 @@ class TwinfieldStore:
             return _finder_error("ParameterTooSmall", "firstRow en maxRows beginnen bij 1.")
         if request.type == "VAT":
             rows = [(c, str(v.get("name", c))) for c, v in sorted(self.vat.items())]
+            rows = [r for r in rows if _matches(request.pattern, r, request.field)]
+        elif request.type == "ART":
+            since = options.get("modifiedsince")
+            rows = [
+                (code, str(art.get("name", "")))
+                for (where, code), art in sorted(self.articles.items())
+                if where == office and (since is None or str(art["modified"]) >= since)
+            ]
             rows = [r for r in rows if _matches(request.pattern, r, request.field)]
         elif request.type == "DIM":
             if options.get("dimtype") != "DEB":

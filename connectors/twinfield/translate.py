@@ -26,7 +26,15 @@ from typing import Any
 from lxml import etree
 
 from connectors.twinfield.models import WriteSettings
-from reconciler.canonical import Address, Customer, LineKind, Order, OrderLine, OrderStatus
+from reconciler.canonical import (
+    Address,
+    Customer,
+    LineKind,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+)
 
 Element = etree._Element
 
@@ -232,6 +240,30 @@ def dimension_element(record: Mapping[str, Any], *, office: str) -> Element:
         credit = etree.SubElement(dimension, "creditmanagement")
         _sub(credit, "freetext1", record.get("classification"))
     return dimension
+
+
+# -- articles --------------------------------------------------------------------------------
+
+
+def product_from_article(article: Element, *, rates: Mapping[str, Decimal]) -> Product:
+    """An article as a product: its code is the SKU, its first active price line the price
+    (sub-articles are price lines of one product here, not variants)."""
+    header = article.find("header")
+    assert header is not None
+    lines = [line for line in article.findall("lines/line") if line.get("status") != "deleted"]
+    first = lines[0] if lines else None
+    vat = child(header, "vatcode")
+    return Product(
+        sku=child(header, "code") or "",
+        source_id=child(header, "code"),
+        name=child(header, "name"),
+        short_description=child(header, "shortname"),
+        price_excl_tax=decimal(first.findtext("unitspriceexcl")) if first is not None else None,
+        price_incl_tax=decimal(first.findtext("unitspriceinc")) if first is not None else None,
+        tax_rate=rates.get(vat or ""),
+        unit=child(header, "unitnamesingular"),
+        active=bool(lines),
+    )
 
 
 # -- VAT -------------------------------------------------------------------------------------

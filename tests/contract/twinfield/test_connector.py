@@ -94,6 +94,35 @@ def test_sales_read_from_invoices_and_journals(twinfield: Harness) -> None:
     assert journal.country == "BE"
 
 
+def test_products_read_from_articles_incrementally(twinfield: Harness) -> None:
+    """Articles read as products with prices excl. and incl. VAT and the VAT rate, page by
+    page; from a date only the articles changed since."""
+    since = '{"since": "20240301000000"}'
+
+    async def go(connector: TwinfieldConnector) -> tuple[Any, Any, Any]:
+        products, cursors = await _all(connector, Entity.products)
+        recent, _ = await _all(connector, Entity.products, cursor=since)
+        return products, cursors, recent
+
+    products, cursors, recent = twinfield.connect(go, page_size=2)
+    by_sku = {p.sku: p for p in products}
+    assert set(by_sku) == {"MUG", "TSHIRT", "ZAAD"}
+    shirt = by_sku["TSHIRT"]
+    assert (shirt.name, shirt.short_description, shirt.unit) == (
+        "T-shirt katoen",
+        "T-shirt",
+        "stuk",
+    )
+    assert (shirt.price_excl_tax, shirt.price_incl_tax, shirt.tax_rate) == (
+        Decimal("15.00"),
+        Decimal("18.15"),
+        Decimal(21),
+    )
+    assert cursors[0] is None
+    assert cursors[-1] is not None
+    assert sorted(p.sku for p in recent) == ["MUG", "ZAAD"]
+
+
 def test_customers_are_looked_up_by_email_created_and_updated(twinfield: Harness) -> None:
     """A customer is found by e-mail whatever its case, created with Twinfield numbering it,
     and updated in the named fields only (the rest of the dimension is kept)."""

@@ -36,6 +36,8 @@ async def _every_operation(connector: TwinfieldConnector) -> None:
         pass
     async for _ in connector.read(Entity.orders):
         pass
+    async for _ in connector.read(Entity.products):
+        pass
     await connector.lookup(Entity.customers, "info@acme.test")
     created = await connector.create(
         Entity.customers, {"email": "wsdl@example.test", "name": "WSDL BV", "country": "NL"}

@@ -130,6 +130,7 @@ DEFAULT_IDS: Mapping[str, str] = {
     "stock": "Profit_Stock_per_Warehouse",
     "vat_codes": "Profit_VAT_code",
     "administrations": "Profit_Administrations",
+    "debtor_invoices": "Profit_Debtor_Invoices",
 }
 """AFAS's standard GetConnectors, by the role koppel reads them for."""
 
@@ -204,6 +205,12 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
     },
     "vat_codes": {"code": "VatCode", "rate": "VatPerc", "blocked": "Blocked"},
     "administrations": {"code": "AdminId", "name": "AdminNm"},
+    "debtor_invoices": {
+        "invoiceNumber": "InvoiceNr",
+        "debtorId": "DebtorId",
+        "date": "NookPieceDate",
+        "amount": "AmtInvoice",
+    },
 }
 """Logical column -> AFAS's published column id, per role."""
 
@@ -219,6 +226,8 @@ class GetConnectorSettings:
     stock: ConnectorOverride = ConnectorOverride()
     vat_codes: ConnectorOverride = ConnectorOverride()
     administrations: ConnectorOverride = ConnectorOverride()
+    debtor_invoices: ConnectorOverride = ConnectorOverride()
+    """Outstanding items: how a financial mutation (journal entry) is found again."""
 
     def connector_id(self, role: str) -> str:
         override: ConnectorOverride = getattr(self, role)

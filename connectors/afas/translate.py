@@ -361,3 +361,15 @@ def order_record(
         for line in ordered
     ]
     return compact(record)
+
+
+def mutation_record(row: Row, columns: Columns) -> dict[str, Any]:
+    """A financial mutation as AFAS shows it: the outstanding item its debtor line made."""
+    return compact(
+        {
+            "reference": text(_get(row, columns, "invoiceNumber")),
+            "orderType": OrderType.financial_mutation.value,
+            "debtorId": text(_get(row, columns, "debtorId")),
+            "orderDate": date_text(_get(row, columns, "date")),
+        }
+    )

@@ -237,9 +237,16 @@ class TwinfieldConnector:
         if entity is Entity.orders:
             return (await self._transactions_by_reference([key])).get(key)
         if entity is Entity.products:
-            # Twinfield's articles are not looked up by koppel; an order line names its item
-            # by description in a sales transaction, so every SKU "exists".
-            return {"sku": key}
+            # An order's SKUs must exist as articles before the order is booked (the seed:
+            # "checks if all products exist, and then the order is committed").
+            async with self._gate:
+                article = await self.client.read("article", code=key)
+            if article is None:
+                return None
+            rates = await self._rate_table(
+                [c for c in [translate.child(article, "header/vatcode")] if c]
+            )
+            return translate.product_from_article(article, rates=rates).to_data()
         raise NotFoundError(
             f"koppel does not write {entity.value} to Twinfield",
             system=SYSTEM,

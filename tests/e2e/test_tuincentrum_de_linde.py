@@ -9,7 +9,7 @@ concept invoice is not read, one with an article AFAS lacks fails naming it), jo
 financial mutations (walk-in sales on the default debtor, a Belgian one by rule). AFAS ->
 Twinfield: invoiced AFAS orders booked in the sales journal (a customer Twinfield lacks created
 with the country's default VAT code, an existing one matched by e-mail; an open order skipped).
-A second pass writes nothing.
+A second pass writes nothing, and neither does a drift scan.
 """
 
 from __future__ import annotations
@@ -78,26 +78,28 @@ def systems() -> Iterator[Systems]:
 
 
 async def _reconcile(
-    systems: Systems, store: MemoryStore, connections: Connections
+    systems: Systems, store: MemoryStore, connections: Connections, *, full: bool = False
 ) -> dict[str, Any]:
     """One pass of every flow of the tenant, in dependency order; the counts by flow."""
     reports: dict[str, PassReport] = {}
     for flow in select_flows(systems.specs, tenant=TENANT):
         ctx = build_context(systems.specs, flow, connections=connections, store=store)
-        reports[flow.name] = await run_pass(ctx)
+        reports[flow.name] = await run_pass(ctx, full=full)
     return {name: report.counts for name, report in reports.items()}
 
 
-async def _twice(systems: Systems) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Two passes over every flow with one set of connections, as a long-lived run keeps them
-    (the Twinfield session, with its rotated refresh token, lives as long as its connector)."""
+async def _passes(systems: Systems) -> list[dict[str, Any]]:
+    """A pass, a second pass, and a drift scan over every flow with one set of connections, as
+    a long-lived run keeps them (the Twinfield session, with its rotated refresh token, lives
+    as long as its connector)."""
     store = MemoryStore()
     connections = Connections(secrets=SecretResolver(ENV, files=FILES), endpoints=systems.endpoints)
     try:
-        return (
+        return [
             await _reconcile(systems, store, connections),
             await _reconcile(systems, store, connections),
-        )
+            await _reconcile(systems, store, connections, full=True),
+        ]
     finally:
         await connections.aclose()
 
@@ -112,9 +114,10 @@ def _debtors_by_email(afas: AfasApp) -> dict[str, dict[str, Any]]:
 
 def test_every_flow_reconciles_and_a_second_pass_writes_nothing(systems: Systems) -> None:
     """Each flow of the tenant writes what the seed implies into the other system, with every
-    record accounted for (created, updated, skipped or failed with its reason); a second pass
-    over the same data creates and updates nothing in either system."""
-    first, second = asyncio.run(_twice(systems))
+    record accounted for (created, updated, skipped or failed with its reason); a second pass,
+    and a drift scan comparing every record with the live targets, create and update nothing
+    in either system."""
+    first, second, scan = asyncio.run(_passes(systems))
     counted = {name: (c.created, c.updated, c.skipped, c.failed) for name, c in first.items() if c}
     assert counted == {
         "customers": (2, 1, 2, 0),  # two new debtors, one updated, two without e-mail skipped
@@ -185,7 +188,7 @@ def test_every_flow_reconciles_and_a_second_pass_writes_nothing(systems: Systems
     sizes = (len(afas.debtors), len(afas.orders), len(afas.entries))
     assert sizes == (6, 5, 3)
     assert (len(twinfield.dimensions), len(twinfield.transactions)) == (6, 8)
-    for name, counts in second.items():
+    for name, counts in [*second.items(), *scan.items()]:
         assert (counts.created, counts.updated, counts.failed) == (0, 0, 0), (name, counts)
     assert (len(afas.debtors), len(afas.orders), len(afas.entries)) == sizes
     assert (len(twinfield.dimensions), len(twinfield.transactions)) == (6, 8)

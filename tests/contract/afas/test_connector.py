@@ -198,7 +198,8 @@ def test_orders_carry_their_customer_and_status(afas: Afas) -> None:
 
 def test_financial_mutation_from_order_lines(afas: Afas) -> None:
     """A financial mutation given as order lines debits the debtor with their total and
-    credits the revenue account per line with its VAT code."""
+    credits the revenue account per line with its VAT code; it is found again by its reference
+    as the outstanding item it made (Profit_Debtor_Invoices)."""
     record = {
         "orderType": "financialMutation",
         "orderDate": "2024-04-01",
@@ -229,7 +230,24 @@ def test_financial_mutation_from_order_lines(afas: Afas) -> None:
         finally:
             await conn.aclose()
 
+    async def found() -> Any:
+        conn = connector(afas)
+        try:
+            return await conn.lookup(Entity.orders, "K-1"), await conn.lookup_many(
+                Entity.orders, ["K-1", "WEB-1001", "NONE"]
+            )
+        finally:
+            await conn.aclose()
+
     asyncio.run(go())
+    one, many = asyncio.run(found())
+    assert one == {
+        "reference": "K-1",
+        "orderType": "financialMutation",
+        "debtorId": "10001",
+        "orderDate": "2024-04-01",
+    }
+    assert set(many) == {"K-1", "WEB-1001"}
     lines = afas.store.entries[-1]["lines"]
     assert [(x["VaAs"], x["AcNr"], x["AmDe"], x["AmCr"], x.get("VaId")) for x in lines] == [
         ("2", "10001", 25, 0, None),

@@ -288,3 +288,15 @@ def test_canonical_customers_round_trip_through_the_default_mapping(twinfield: H
     )
     assert found.billing_address is not None
     assert found.billing_address.city == "Amsterdam"
+
+
+def test_products_are_looked_up_by_article_code(twinfield: Harness) -> None:
+    """An order's SKUs are checked against Twinfield's articles: a known code answers its
+    product, an unknown one None."""
+
+    async def go(connector: TwinfieldConnector) -> dict[str, Any]:
+        return await connector.lookup_many(Entity.products, ["MUG", "NOPE"])
+
+    found = twinfield.connect(go)
+    assert set(found) == {"MUG"}
+    assert found["MUG"]["priceExclTax"] == "8.00"

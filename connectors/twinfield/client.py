@@ -203,7 +203,8 @@ class TwinfieldClient:
             "POST",
             TOKEN_PATH,
             operation="identity token",
-            idempotent=True,
+            # Not repeated after a lost answer: a rotated refresh token may already be spent.
+            idempotent=False,
             data={
                 "grant_type": "refresh_token",
                 "refresh_token": self._refresh_token or "",
@@ -248,7 +249,14 @@ class TwinfieldClient:
                 return self._cluster
             if renew or self._access_token is None:
                 await self._refresh()
-            await self._validate()
+            try:
+                await self._validate()
+            except AuthenticationError:
+                # A configured access token that expired: a refreshable connection gets a new one.
+                if renew or not self._credentials.can_refresh:
+                    raise
+                await self._refresh()
+                await self._validate()
             assert self._cluster is not None
             return self._cluster
 

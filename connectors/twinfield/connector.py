@@ -164,24 +164,31 @@ class TwinfieldConnector:
             for row in rows:
                 keys.setdefault((row.code, row.number), row.cells.get("fin.trs.head.origin", ""))
         ordered = sorted(keys.items(), key=lambda kv: (kv[0][0], _number_key(kv[0][1])))
+        customers: dict[str, asyncio.Task[Customer | None]] = {}
         for start in range(0, len(ordered), self.page_size):
             chunk = ordered[start : start + self.page_size]
             orders = await asyncio.gather(
-                *(self._order(code, number) for (code, number), _ in chunk)
+                *(self._order(code, number, customers) for (code, number), _ in chunk)
             )
             last = start + self.page_size >= len(ordered)
             yield Page([o for o in orders if o is not None], _cursor(started) if last else None)
         if not ordered:
             yield Page([], _cursor(started))
 
-    async def _order(self, code: str, number: str) -> CanonicalRecord | None:
+    async def _order(
+        self, code: str, number: str, customers: dict[str, asyncio.Task[Customer | None]]
+    ) -> CanonicalRecord | None:
         async with self._gate:
             transaction = await self.client.read("transaction", code=code, number=number)
         if transaction is None:
             return None
         totals = translate.transaction_lines(transaction, "total")
         customer_code = translate.child(totals[0], "dim2") if totals else None
-        customer = await self._customer(customer_code)
+        # Each customer is read once per read, however many sales it has.
+        key = customer_code or ""
+        if key not in customers:
+            customers[key] = asyncio.ensure_future(self._customer(customer_code))
+        customer = await customers[key]
         header = transaction.find("header")
         assert header is not None
         rates = await self._rate_table(

@@ -325,3 +325,22 @@ def test_secrets_never_reach_the_logs(twinfield: Harness, caplog: pytest.LogCapt
     assert "processxml" in caplog.text.lower()
     for value in tokens:
         assert value not in logged
+
+
+def test_an_expired_configured_token_is_replaced_when_the_connection_can_refresh(
+    twinfield: Harness,
+) -> None:
+    """A connection with both an access token and refresh credentials whose access token no
+    longer validates gets a new one from the identity server."""
+
+    async def go(client: TwinfieldClient) -> object:
+        return await client.read("vat", code="VH")
+
+    credentials = Credentials(
+        access_token="stale-token-0000",
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        refresh_token=REFRESH_TOKEN,
+    )
+    assert twinfield.run(go, credentials=credentials) is not None
+    assert twinfield.sandbox.refreshes == [REFRESH_TOKEN]

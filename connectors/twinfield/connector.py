@@ -149,20 +149,19 @@ class TwinfieldConnector:
     ) -> AsyncIterator[Page[CanonicalRecord]]:
         columns: list[tuple[str, str, str | None, str | None]] = [
             ("fin.trs.head.office", "equal", self.client.office, None),
-            ("fin.trs.head.code", "none", None, None),
             ("fin.trs.head.number", "none", None, None),
-            ("fin.trs.head.origin", "none", None, None),
             ("fin.trs.line.invnumber", "none", None, None),
         ]
         if since:
             columns.append(("fin.trs.head.modified", "between", since, FUTURE))
-        keys: dict[tuple[str, str], str] = {}
+        # Browse answers a row per transaction line; the keys name each transaction once.
+        keys: dict[tuple[str, str], None] = {}
         for journal in self.reading.sales_journals:
             rows = await self.client.browse(
                 "000", [*columns, ("fin.trs.head.code", "equal", journal, None)]
             )
             for row in rows:
-                keys.setdefault((row.code, row.number), row.cells.get("fin.trs.head.origin", ""))
+                keys.setdefault((row.code, row.number), None)
         ordered = sorted(keys.items(), key=lambda kv: (kv[0][0], _number_key(kv[0][1])))
         customers: dict[str, asyncio.Task[Customer | None]] = {}
         for start in range(0, len(ordered), self.page_size):

@@ -84,6 +84,10 @@ def debtor_body(
         "InPv": record.get("invoiceMethod"),
         "LgId": record.get("language"),
         "VaId": record.get("vatNumber"),
+        "ToAc": record.get("contraAccount"),
+        "VaTp": record.get("salesContactType"),
+        # Free (custom) fields are written by their U-code among the debtor's own fields.
+        **{str(k): v for k, v in (record.get("customFields") or {}).items()},
     }
     matching = {"AutoNum": False, "BcCo": record.get("relationCode")} if update else {}
     address = _address(record, today)
@@ -229,7 +233,7 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
                 "DaEx": date_text(entry.get("dueDate")),
             }
         )
-        for entry in record.get("entries") or []
+        for entry in record.get("entries") or _entries_of_lines(record)
     ]
     fields = {
         "Year": year,
@@ -239,6 +243,41 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
     }
     body = {"FiEntryPar": {"Element": _element(fields, [_sub("FiEntries", *entries)])}}
     return "FiEntries", body
+
+
+def _entries_of_lines(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The journal lines of a sale given as order lines: the debtor debited with the total, each
+    line credited to the revenue account with its VAT code (amounts excl. VAT: AFAS books the VAT
+    of a line's VAT code itself)."""
+    credits = []
+    for line in record.get("lines") or []:
+        value = Decimal(str(line.get("quantity") or 1)) * Decimal(str(line.get("unitPrice") or 0))
+        credits.append(
+            {
+                "accountType": "1",
+                "account": line.get("account") or record.get("revenueAccount"),
+                "description": line.get("description") or line.get("sku"),
+                "credit": value.quantize(Decimal("0.01")),
+                "vatCode": line.get("vatCode"),
+            }
+        )
+    if not credits:
+        return []
+    if not record.get("debtorId") or any(not c["account"] for c in credits):
+        raise MappingError(
+            f"financial mutation {record.get('reference')!r} needs a debtor and a revenue "
+            "account for each line",
+            hint="map revenueAccount (e.g. orders.valueMaps.revenueAccount by country)",
+        )
+    total = sum((c["credit"] for c in credits), Decimal(0))
+    debtor = {
+        "accountType": "2",
+        "account": record["debtorId"],
+        "description": record.get("reference"),
+        "debit": total,
+        "invoiceNumber": record.get("reference"),
+    }
+    return [debtor, *credits]
 
 
 def article_body(

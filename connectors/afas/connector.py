@@ -176,8 +176,22 @@ class AfasConnector:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for row in lines:
             grouped.setdefault(str(row[line["orderNumber"]]), []).append(row)
+        # Each order's debtor is read too (a few OR-filtered calls), so the order carries its
+        # customer's e-mail, which a target matches customers by.
+        debtor_cols = settings.columns("debtors")
+        ids = sorted({str(h[head["debtorId"]]) for h in headers if h.get(head["debtorId"])})
+        customers = {
+            str(row.get(debtor_cols["debtorId"])): translate.customer_from_row(row, debtor_cols)
+            for row in await self._by_numbers("debtors", debtor_cols["debtorId"], ids)
+        }
         return [
-            translate.order_from_rows(h, grouped.get(str(h[head["orderNumber"]]), []), head, line)
+            translate.order_from_rows(
+                h,
+                grouped.get(str(h[head["orderNumber"]]), []),
+                head,
+                line,
+                customer=customers.get(str(h.get(head["debtorId"]))),
+            )
             for h in headers
         ]
 
@@ -232,12 +246,15 @@ class AfasConnector:
             if sequence:  # in line order, as a single look-up reads them
                 for group in lines.values():
                     group.sort(key=lambda r: float(r.get(sequence) or 0))
-            return {
+            found_orders = {
                 ref: translate.order_record(
                     h, lines.get(str(h[head["orderNumber"]]), []), head, line
                 )
                 for ref, h in headers.items()
             }
+            rest = [k for k in wanted if k not in found_orders]
+            mutations = await self._mutations(rest) if rest else {}
+            return {**mutations, **found_orders}
         found = {}
         for key in wanted:
             record = await self.lookup(entity, key)
@@ -267,10 +284,21 @@ class AfasConnector:
             return {**records[0], "quantity": total}
         header = await self.client.order_by_reference(key)
         if header is None:
-            return None
+            return (await self._mutations([key])).get(key)
         head, line = settings.columns("orders"), settings.columns("order_lines")
         lines = await self.client.order_lines(str(header[head["orderNumber"]]))
         return translate.order_record(header, lines, head, line)
+
+    async def _mutations(self, references: Sequence[str]) -> dict[str, TargetRecord]:
+        """Financial mutations by reference: the outstanding item (``Profit_Debtor_Invoices``)
+        their debtor line made with the reference as invoice number."""
+        columns = self.client.get_settings.columns("debtor_invoices")
+        rows = await self._by_numbers("debtor_invoices", columns["invoiceNumber"], references)
+        found: dict[str, TargetRecord] = {}
+        for row in rows:
+            record = translate.mutation_record(row, columns)
+            found.setdefault(str(record.get("reference")), record)
+        return found
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         if entity is Entity.customers:

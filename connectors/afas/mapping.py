@@ -81,6 +81,7 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "paymentCondition": "paymentTerms",
         "remark": "remark",
         "deliveryNote": _SHIPPING,
+        "revenueAccount": "revenueAccount",
         # Items are article lines (VaIt 2), shipping a costs line (VaIt 6, item code from the
         # connection's WriteSettings.shipping_item); discount and text lines are not mapped.
         "lines": (

@@ -130,6 +130,7 @@ DEFAULT_IDS: Mapping[str, str] = {
     "stock": "Profit_Stock_per_Warehouse",
     "vat_codes": "Profit_VAT_code",
     "administrations": "Profit_Administrations",
+    "debtor_invoices": "Profit_Debtor_Invoices",
 }
 """AFAS's standard GetConnectors, by the role koppel reads them for."""
 
@@ -140,6 +141,7 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
         "relationCode": "BcCo",
         "addressLine1": "AdressLine1",
         "addressLine3": "AdressLine3",
+        "addressLine4": "AdressLine4",
         "phone": "TelNr",
         "email": "Email",
         "vatNumber": "VatNr",
@@ -203,6 +205,12 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
     },
     "vat_codes": {"code": "VatCode", "rate": "VatPerc", "blocked": "Blocked"},
     "administrations": {"code": "AdminId", "name": "AdminNm"},
+    "debtor_invoices": {
+        "invoiceNumber": "InvoiceNr",
+        "debtorId": "DebtorId",
+        "date": "NookPieceDate",
+        "amount": "AmtInvoice",
+    },
 }
 """Logical column -> AFAS's published column id, per role."""
 
@@ -218,6 +226,8 @@ class GetConnectorSettings:
     stock: ConnectorOverride = ConnectorOverride()
     vat_codes: ConnectorOverride = ConnectorOverride()
     administrations: ConnectorOverride = ConnectorOverride()
+    debtor_invoices: ConnectorOverride = ConnectorOverride()
+    """Outstanding items: how a financial mutation (journal entry) is found again."""
 
     def connector_id(self, role: str) -> str:
         override: ConnectorOverride = getattr(self, role)
@@ -256,6 +266,8 @@ CUSTOMER_FIELDS = [
     "debtorLedgerAccount",
     "vatDuty",
     "invoiceMethod",
+    "contraAccount",
+    "salesContactType",
     "debtorId",
 ]
 """A debtor (KnSalesRelationOrg with KnOrganisation+KnContact/KnPerson, or KnSalesRelationPer)."""
@@ -274,6 +286,7 @@ ORDER_FIELDS = [
     "pricesIncludeTax",
     "remark",
     "deliveryNote",
+    "revenueAccount",
     "lines",
     "orderNumber",
     "journal",

@@ -27,6 +27,7 @@ from reconciler.canonical import (
     LineKind,
     Order,
     OrderLine,
+    OrderStatus,
     OrderType,
     Product,
     StockLevel,
@@ -42,6 +43,21 @@ ORDER_KINDS: Mapping[str, OrderType] = {
     "directe factuur": OrderType.direct_invoice,
 }
 """``Profit_Salesorders.Ordersoort`` (lower case) -> order type."""
+
+
+ORDER_STATUSES: Mapping[str, OrderStatus] = {
+    "geleverd": OrderStatus.completed,
+    "gefactureerd": OrderStatus.completed,
+    "afgehandeld": OrderStatus.completed,
+    "delivered": OrderStatus.completed,
+    "invoiced": OrderStatus.completed,
+    "completed": OrderStatus.completed,
+    "geannuleerd": OrderStatus.cancelled,
+    "cancelled": OrderStatus.cancelled,
+}
+"""``Profit_Salesorders.Status`` (lower case) -> order status; any other (``Open``,
+``Gedeeltelijk geleverd``) reads as open. AFAS publishes the column, not its values: these are
+the statuses its order screens show (an assumption, see connectors/afas/README.md)."""
 
 
 LINE_KINDS: Mapping[str, LineKind] = {
@@ -218,9 +234,16 @@ def stock_from_row(row: Row, columns: Columns) -> StockLevel:
 
 
 def order_from_rows(
-    header: Row, lines: Sequence[Row], header_columns: Columns, line_columns: Columns
+    header: Row,
+    lines: Sequence[Row],
+    header_columns: Columns,
+    line_columns: Columns,
+    *,
+    customer: Customer | None = None,
 ) -> Order:
+    """An order; ``customer`` is its debtor when read (else only the debtor number is known)."""
     record = order_record(header, lines, header_columns, line_columns)
+    status = str(_get(header, header_columns, "status") or "").strip().lower()
     modified = [parse_datetime(_get(line, line_columns, "modified")) for line in lines]
     return Order(
         number=str(record["orderNumber"]),
@@ -228,7 +251,10 @@ def order_from_rows(
         reference=record.get("reference"),
         date=dt.date.fromisoformat(record["orderDate"]) if record.get("orderDate") else None,
         currency=record.get("currency"),
-        customer=Customer(source_id=record["debtorId"]) if record.get("debtorId") else None,
+        status=ORDER_STATUSES.get(status, OrderStatus.open),
+        customer=customer
+        or (Customer(source_id=record["debtorId"]) if record.get("debtorId") else None),
+        billing_address=customer.billing_address if customer is not None else None,
         lines=[
             OrderLine(
                 kind=LINE_KINDS.get(str(line.get("itemType")), LineKind.text),
@@ -273,6 +299,14 @@ def debtor_record(row: Row, columns: Columns) -> dict[str, Any]:
         split_address(_get(row, columns, "addressLine1"), _get(row, columns, "addressLine3"))
     )
     country = text(_get(row, columns, "country"))
+    if (
+        country is None
+        and "addressLine4" in columns
+        and (record.get("street") or record.get("city"))
+    ):
+        # AFAS prints the country line only for a foreign address: none means domestic, which
+        # is NL as in bodies._address (an AFAS administration is Dutch unless it says so).
+        country = text(_get(row, columns, "addressLine4")) or "NL"
     record["country"] = to_iso_country(country) if country else None
     return compact(record)
 
@@ -327,3 +361,15 @@ def order_record(
         for line in ordered
     ]
     return compact(record)
+
+
+def mutation_record(row: Row, columns: Columns) -> dict[str, Any]:
+    """A financial mutation as AFAS shows it: the outstanding item its debtor line made."""
+    return compact(
+        {
+            "reference": text(_get(row, columns, "invoiceNumber")),
+            "orderType": OrderType.financial_mutation.value,
+            "debtorId": text(_get(row, columns, "debtorId")),
+            "orderDate": date_text(_get(row, columns, "date")),
+        }
+    )

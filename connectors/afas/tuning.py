@@ -47,7 +47,7 @@ COMPARISON: Mapping[Entity, FieldRules] = {
     Entity.customers: FieldRules(
         loose=frozenset({"city", "postalCode"}),
         case_insensitive=frozenset({"email"}),
-        write_only=frozenset(set(CUSTOMER_FIELDS) - _CUSTOMER_READABLE),
+        write_only=frozenset((set(CUSTOMER_FIELDS) - _CUSTOMER_READABLE) | {"customFields"}),
     ),
     Entity.products: FieldRules(
         decimals={"salesPrice": 2, "costPrice": 2},

@@ -1,5 +1,41 @@
-"Twinfield (XML web services): customers are dimensions of type DEB."
+"""Twinfield (Wolters Kluwer) over its SOAP web services: ProcessXml documents and the Finder.
+
+``CAPABILITIES`` is what validation needs (no HTTP imported); ``connect`` builds the connector of
+one tenant connection, importing the client only when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from connectors.twinfield.capabilities import CAPABILITIES
 
-__all__ = ["CAPABILITIES"]
+if TYPE_CHECKING:
+    from connectors.twinfield.connector import TwinfieldConnector
+    from reconciler.spec.models.tenant import TwinfieldConnection
+
+__all__ = ["CAPABILITIES", "connect"]
+
+
+def connect(connection: TwinfieldConnection, *, secret: Callable[..., str]) -> TwinfieldConnector:
+    """The connector for a tenant's ``twinfield`` connection spec (see ``registry.connect``)."""
+    from connectors.twinfield.client import Credentials, TwinfieldClient
+    from connectors.twinfield.connector import TwinfieldConnector
+
+    def resolved(ref: object, what: str) -> str | None:
+        return None if ref is None else secret(ref, what)
+
+    credentials = Credentials(
+        access_token=resolved(connection.access_token, "Twinfield access token"),
+        client_id=connection.client_id,
+        client_secret=resolved(connection.client_secret, "Twinfield client secret"),
+        refresh_token=resolved(connection.refresh_token, "Twinfield refresh token"),
+    )
+    client = TwinfieldClient(
+        office=connection.office,
+        credentials=credentials,
+        identity_endpoint=connection.identity_endpoint,
+        endpoint=connection.endpoint,
+    )
+    return TwinfieldConnector(client)

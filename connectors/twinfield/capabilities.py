@@ -15,8 +15,9 @@ CAPABILITIES = Capabilities(
         Entity.stock: EntitySupport(read=False, write=False),
         Entity.orders: EntitySupport(read=True, write=True),
     },
-    order_types=frozenset({OrderType.invoice, OrderType.financial_mutation}),
+    order_types=frozenset({OrderType.financial_mutation}),
     notes={
-        Entity.orders: "orders are written as sales invoices or sales transactions",
+        Entity.orders: "read from sales invoices and sales transactions; written as sales "
+        "transactions (financial mutations) in a sales journal",
     },
 )

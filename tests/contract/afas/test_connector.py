@@ -211,6 +211,84 @@ def test_order_types_create_the_right_documents(afas: Afas) -> None:
     assert direct["orderType"] == "directInvoice"
 
 
+def test_orders_carry_their_customer_and_status(afas: Afas) -> None:
+    """An order read from AFAS carries its debtor as customer (e-mail, address with country)
+    and its status from ``Status`` (open unless AFAS says it is delivered or invoiced)."""
+    afas.store.orders["60000002"]["Status"] = "Gefactureerd"
+    orders = {
+        o.number: o
+        for page in asyncio.run(_collect(connector(afas), Entity.orders))
+        for o in page.records
+    }
+    first, second = orders["60000001"], orders["60000002"]
+    assert first.customer is not None
+    assert (first.customer.email, first.customer.source_id) == ("info@acme.test", "10001")
+    assert first.country == "NL"
+    assert (first.status.value, second.status.value) == ("open", "completed")
+    assert second.customer is not None
+    assert second.customer.email == "piet@example.test"
+
+
+def test_financial_mutation_from_order_lines(afas: Afas) -> None:
+    """A financial mutation given as order lines debits the debtor with their total and
+    credits the revenue account per line with its VAT code; it is found again by its reference
+    as the outstanding item it made (Profit_Debtor_Invoices)."""
+    record = {
+        "orderType": "financialMutation",
+        "orderDate": "2024-04-01",
+        "reference": "K-1",
+        "debtorId": "10001",
+        "revenueAccount": "8000",
+        "lines": [
+            {
+                "description": "Planten",
+                "quantity": Decimal(2),
+                "unitPrice": Decimal("10.00"),
+                "vatCode": "2",
+            },
+            {
+                "description": "Pot",
+                "quantity": Decimal(1),
+                "unitPrice": Decimal("5.00"),
+                "account": "8010",
+                "vatCode": "1",
+            },
+        ],
+    }
+
+    async def go() -> Any:
+        conn = connector(afas)
+        try:
+            return await conn.create(Entity.orders, record)
+        finally:
+            await conn.aclose()
+
+    async def found() -> Any:
+        conn = connector(afas)
+        try:
+            return await conn.lookup(Entity.orders, "K-1"), await conn.lookup_many(
+                Entity.orders, ["K-1", "WEB-1001", "NONE"]
+            )
+        finally:
+            await conn.aclose()
+
+    asyncio.run(go())
+    one, many = asyncio.run(found())
+    assert one == {
+        "reference": "K-1",
+        "orderType": "financialMutation",
+        "debtorId": "10001",
+        "orderDate": "2024-04-01",
+    }
+    assert set(many) == {"K-1", "WEB-1001"}
+    lines = afas.store.entries[-1]["lines"]
+    assert [(x["VaAs"], x["AcNr"], x["AmDe"], x["AmCr"], x.get("VaId")) for x in lines] == [
+        ("2", "10001", 25, 0, None),
+        ("1", "8000", 0, 20, "2"),
+        ("1", "8010", 0, 5, "1"),
+    ]
+
+
 def test_financial_mutation_must_balance(afas: Afas) -> None:
     """A balanced journal entry is booked; an unbalanced one is AFAS's rejection."""
     entries = [

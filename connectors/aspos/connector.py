@@ -69,7 +69,10 @@ _RESOURCES = {
 def _since(cursor: str | None, full: bool) -> dt.datetime | None:
     if full or not cursor:
         return None
-    moment = parse_time(cursor)
+    try:
+        moment = parse_time(cursor)
+    except ValueError:
+        moment = None
     if moment is None:
         raise ValueError(f"not an AsPos cursor: {cursor!r} (expected an ISO 8601 time)")
     return moment

@@ -85,6 +85,7 @@ def debtor_body(
         "LgId": record.get("language"),
         "VaId": record.get("vatNumber"),
     }
+    relation_fields.update(custom_fields(record))
     matching = {"AutoNum": False, "BcCo": record.get("relationCode")} if update else {}
     address = _address(record, today)
     person_fields = {
@@ -172,13 +173,23 @@ def sales_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[str,
     }
     if order_type is OrderType.invoice:
         fields["OrPr"] = INVOICE_PROCESSING
-    lines = [_line(line, settings) for line in record.get("lines") or []]
+    fields.update(custom_fields(record))
+    axes = {"V1Cd": record.get("costCenter"), "V2Cd": record.get("costUnit")}
+    lines = [_line(line, settings, axes) for line in record.get("lines") or []]
     return root, {
         root: {"Element": _element(fields, [_sub(lines_root, *lines)] if lines else None)}
     }
 
 
-def _line(line: Mapping[str, Any], settings: WriteSettings) -> dict[str, Any]:
+def custom_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's ``customFields`` as AFAS free fields: field ids (``U…``) among the Fields."""
+    custom = record.get("customFields") or {}
+    return {str(k): v for k, v in dict(custom).items() if v is not None and v != ""}
+
+
+def _line(
+    line: Mapping[str, Any], settings: WriteSettings, axes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     item_type = str(line.get("itemType") or (ItemType.article if line.get("sku") else "3"))
     is_article = item_type == ItemType.article
     code = line.get("sku")
@@ -203,6 +214,10 @@ def _line(line: Mapping[str, Any], settings: WriteSettings) -> dict[str, Any]:
             if line.get("discountPercentage") is not None
             else None,
             "War": line.get("warehouse"),
+            # Cost center and cost unit as axis allocation codes 1 and 2 (the header's unless
+            # the line has its own).
+            "V1Cd": line.get("costCenter") or (axes or {}).get("V1Cd"),
+            "V2Cd": line.get("costUnit") or (axes or {}).get("V2Cd"),
         }
     )
 

@@ -140,8 +140,22 @@ class AfasConnector:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for row in lines:
             grouped.setdefault(str(row[line["orderNumber"]]), []).append(row)
+        # Each order's debtor as its customer (e-mail, name, address), read for the whole page
+        # at once: a target matches customers by e-mail, not by AFAS's debtor number.
+        debtors = settings.columns("debtors")
+        ids = sorted({str(h[head["debtorId"]]) for h in headers if h.get(head["debtorId"])})
+        customers = {
+            str(row.get(debtors["debtorId"])): translate.customer_from_row(row, debtors)
+            for row in await self._by_numbers("debtors", debtors["debtorId"], ids)
+        }
         return [
-            translate.order_from_rows(h, grouped.get(str(h[head["orderNumber"]]), []), head, line)
+            translate.order_from_rows(
+                h,
+                grouped.get(str(h[head["orderNumber"]]), []),
+                head,
+                line,
+                customers.get(str(h.get(head["debtorId"]))),
+            )
             for h in headers
         ]
 

@@ -81,6 +81,8 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "paymentCondition": "paymentTerms",
         "remark": "remark",
         "deliveryNote": _SHIPPING,
+        "costCenter": "costCenter",
+        "costUnit": "costUnit",
         # Items are article lines (VaIt 2), shipping a costs line (VaIt 6, item code from the
         # connection's WriteSettings.shipping_item); discount and text lines are not mapped.
         "lines": (

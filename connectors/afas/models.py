@@ -257,6 +257,7 @@ CUSTOMER_FIELDS = [
     "vatDuty",
     "invoiceMethod",
     "debtorId",
+    "customFields",
 ]
 """A debtor (KnSalesRelationOrg with KnOrganisation+KnContact/KnPerson, or KnSalesRelationPer)."""
 
@@ -280,6 +281,9 @@ ORDER_FIELDS = [
     "year",
     "period",
     "entries",
+    "costCenter",
+    "costUnit",
+    "customFields",
 ]
 """A sales document (FbSales, FbSalesQuotation, FbDirectInvoice) or a journal entry (FiEntries).
 ``lines`` holds ``ORDER_LINE_FIELDS`` dicts; ``entries`` holds ``ENTRY_FIELDS`` dicts."""
@@ -294,6 +298,8 @@ ORDER_LINE_FIELDS = [
     "vatCode",
     "discountPercentage",
     "warehouse",
+    "costCenter",
+    "costUnit",
 ]
 
 ENTRY_FIELDS = [

@@ -16,7 +16,6 @@ from typing import Any
 
 from connectors.afas.sandbox_store import (
     BOOLEAN,
-    COLUMNS,
     DATE,
     DECIMAL,
     INTEGER,
@@ -28,7 +27,7 @@ from connectors.afas.sandbox_store import (
 def query(store: ProfitStore, connector: str, params: Mapping[str, str]) -> dict[str, Any]:
     """Answer ``GET /connectors/{connector}`` the way Profit does."""
     rows = store.rows(connector)
-    types = dict(COLUMNS[connector])
+    types = dict(store.columns(connector))
     groups = _filters(params, types)
     if groups:
         rows = [row for row in rows if any(all(c(row) for c in group) for group in groups)]

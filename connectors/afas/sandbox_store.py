@@ -124,6 +124,16 @@ class ProfitStore:
         }
         self.orders = {str(o["OrNu"]): dict(o) for o in data.get("orders", [])}
         self.entries: list[dict[str, Any]] = []
+        # A tenant's own GetConnectors: a copy of a standard one with renamed columns, e.g.
+        # {"Weber_Debtors": {"from": "Profit_Debtor", "rename": {"Email": "MailWork"}}}.
+        self.custom_connectors: dict[str, tuple[str, dict[str, str]]] = {
+            str(name): (
+                str(spec["from"]),
+                {str(k): str(v) for k, v in spec.get("rename", {}).items()},
+            )
+            for name, spec in data.get("getConnectors", {}).items()
+            if spec.get("from") in COLUMNS
+        }
         self.counters = {
             "DbId": max([int(k) for k in self.debtors if k.isdigit()] or [10000]),
             "BcCo": max([int(d["BcCo"]) for d in self.debtors.values() if "BcCo" in d] or [100000]),
@@ -145,7 +155,17 @@ class ProfitStore:
         return afas_time(now)
 
     # -- GetConnector views ----------------------------------------------------------------
+    def columns(self, connector: str) -> list[tuple[str, str]]:
+        """A GetConnector's columns and their types (a custom one's renamed)."""
+        if connector in self.custom_connectors:
+            base, rename = self.custom_connectors[connector]
+            return [(rename.get(name, name), kind) for name, kind in COLUMNS[base]]
+        return list(COLUMNS.get(connector, []))
+
     def rows(self, connector: str) -> list[dict[str, Any]]:
+        if connector in self.custom_connectors:
+            base, rename = self.custom_connectors[connector]
+            return [{rename.get(k, k): v for k, v in row.items()} for row in self.rows(base)]
         with self.lock:
             render = getattr(self, "_rows_" + connector.lower(), None)
             if render is None or connector not in COLUMNS:

@@ -27,6 +27,7 @@ from reconciler.canonical import (
     LineKind,
     Order,
     OrderLine,
+    OrderStatus,
     OrderType,
     Product,
     StockLevel,
@@ -218,17 +219,27 @@ def stock_from_row(row: Row, columns: Columns) -> StockLevel:
 
 
 def order_from_rows(
-    header: Row, lines: Sequence[Row], header_columns: Columns, line_columns: Columns
+    header: Row,
+    lines: Sequence[Row],
+    header_columns: Columns,
+    line_columns: Columns,
+    customer: Customer | None = None,
 ) -> Order:
+    """A sales document as a canonical Order; ``customer`` is its debtor when the caller read
+    it. A direct invoice is a sale already delivered and invoiced, so it reads as completed."""
     record = order_record(header, lines, header_columns, line_columns)
     modified = [parse_datetime(_get(line, line_columns, "modified")) for line in lines]
+    invoiced = record.get("orderType") == OrderType.direct_invoice.value
+    if customer is None and record.get("debtorId"):
+        customer = Customer(source_id=record["debtorId"])
     return Order(
         number=str(record["orderNumber"]),
         source_id=str(record["orderNumber"]),
         reference=record.get("reference"),
         date=dt.date.fromisoformat(record["orderDate"]) if record.get("orderDate") else None,
+        status=OrderStatus.completed if invoiced else OrderStatus.open,
         currency=record.get("currency"),
-        customer=Customer(source_id=record["debtorId"]) if record.get("debtorId") else None,
+        customer=customer,
         lines=[
             OrderLine(
                 kind=LINE_KINDS.get(str(line.get("itemType")), LineKind.text),

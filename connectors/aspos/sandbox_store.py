@@ -429,7 +429,8 @@ class AsposStore:
                 "modifiedAt": now,
             }
             record.setdefault("date", now[:10])
-            if record.get("totalInclTax") is None:
+            record.setdefault("country", self.stores[store].get("country"))
+            if record.get("totalInclTax") is None and record["pricesIncludeTax"]:
                 record["totalInclTax"] = sum(
                     (
                         Decimal(str(line.get("quantity", 1)))

@@ -305,6 +305,11 @@ def order_to_canonical(wire: Mapping[str, Any], customer: Customer | None = None
     paid = status in (OrderStatus.paid, OrderStatus.completed) or (
         total is not None and total > 0 and paid_amount >= total
     )
+    billing = address_to_canonical(wire.get("billingAddress"))
+    shipping = address_to_canonical(wire.get("shippingAddress"))
+    if billing is None and shipping is None and wire.get("country"):
+        # A till receipt without a customer address is taxed in the country of sale.
+        billing = Address(country=_country(wire["country"]))
     custom = dict(wire.get("customFields") or {})
     if wire.get("cashier"):
         custom.setdefault("cashier", wire["cashier"])
@@ -320,8 +325,8 @@ def order_to_canonical(wire: Mapping[str, Any], customer: Customer | None = None
         currency=wire.get("currency"),
         prices_include_tax=bool(wire.get("pricesIncludeTax", True)),
         customer=customer,
-        billing_address=address_to_canonical(wire.get("billingAddress")),
-        shipping_address=address_to_canonical(wire.get("shippingAddress")),
+        billing_address=billing,
+        shipping_address=shipping,
         lines=[_line_to_canonical(line) for line in wire.get("lines") or []],
         shipping_method=wire.get("shippingMethod"),
         shipping_costs=decimal(wire.get("shippingCosts")),

@@ -27,13 +27,14 @@ def connect(
     contract: Contract | None = None,
 ) -> AsposConnector:
     """The connector for a tenant's ``aspos`` connection spec (see ``registry.connect``);
-    ``contract`` adapts koppel's REST contract to an installation's (default: koppel's)."""
+    ``contract`` adapts koppel's REST contract to an installation's (default: the connection's
+    ``contract`` settings over koppel's)."""
     from connectors.aspos.connector import open_connector
-    from connectors.aspos.contract import DEFAULT_CONTRACT
+    from connectors.aspos.contract import connection_contract
 
     return open_connector(
         endpoint=connection.endpoint,
         api_key=secret(connection.api_key, "AsPos API key"),
         store=str(connection.store) if connection.store is not None else None,
-        contract=contract or DEFAULT_CONTRACT,
+        contract=contract or connection_contract(connection),
     )

@@ -177,3 +177,13 @@ def _snake(name: str) -> str:
         else:
             out.append(char)
     return "".join(out)
+
+
+def connection_contract(connection: Any) -> Contract:
+    """The contract of a tenant's ``aspos`` connection: its ``contract`` settings (the spec
+    model ``AsposContract``) over koppel's defaults."""
+    settings = getattr(connection, "contract", None)
+    if settings is None:
+        return DEFAULT_CONTRACT
+    given = settings.model_dump(exclude_none=True, exclude_defaults=True)
+    return contract_from_mapping(given)

@@ -39,7 +39,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.aspos.client import dumps
-from connectors.aspos.contract import DEFAULT_CONTRACT, DEFAULT_PATHS, Contract
+from connectors.aspos.contract import (
+    DEFAULT_CONTRACT,
+    DEFAULT_PATHS,
+    Contract,
+    connection_contract,
+)
 from connectors.aspos.sandbox_store import FILTERS, ApiError, AsposStore
 from connectors.sandbox import FaultInjector, FaultPlan, free_port
 
@@ -319,11 +324,13 @@ def for_connection(
     secret: Callable[..., str],
     seed: Path | Mapping[str, Any] | None = None,
 ) -> tuple[SandboxApp, str]:
-    """A sandbox that accepts exactly this tenant connection's API key, and the path its
-    ``endpoint`` gets on the sandbox's origin (the endpoint's own path, e.g. ``/api``)."""
+    """A sandbox that accepts exactly this tenant connection's API key (in its contract's
+    header, on its contract's paths), and the path its ``endpoint`` gets on the sandbox's
+    origin (the endpoint's own path, e.g. ``/api``)."""
     api_key = secret(connection.api_key, "AsPos API key")
     path = urlsplit(str(connection.endpoint)).path.rstrip("/")
-    return create_app(seed=seed, api_key=api_key, base_path=path), path
+    contract = connection_contract(connection)
+    return create_app(seed=seed, api_key=api_key, contract=contract, base_path=path), path
 
 
 def main(argv: list[str] | None = None) -> None:

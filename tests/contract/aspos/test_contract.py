@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from connectors import registry
 from connectors.aspos.client import AsposClient
+from connectors.aspos.connector import AsposConnector
 from connectors.aspos.contract import (
     DEFAULT_CONTRACT,
     DEFAULT_PATHS,
@@ -17,9 +19,11 @@ from connectors.aspos.contract import (
     ContractError,
     contract_from_mapping,
 )
-from connectors.aspos.sandbox import SandboxApp, create_app
+from connectors.aspos.sandbox import SandboxApp, create_app, for_connection
 from connectors.sandbox import SandboxServer
+from reconciler.canonical import Entity
 from reconciler.errors import AuthenticationError
+from reconciler.spec.models.tenant import AsposConnection
 
 KEY = "vendor-token-8812"
 VENDOR = {
@@ -119,3 +123,47 @@ def test_a_client_on_the_default_contract_is_refused_by_the_vendor(
 
     with pytest.raises(AuthenticationError):
         asyncio.run(go())
+
+
+def test_a_tenant_connection_carries_its_contract_to_client_and_sandbox() -> None:
+    """``contract`` in a tenant's aspos connection reaches both the connector (through the
+    registry) and ``for_connection``'s sandbox, which then refuses koppel's defaults."""
+    connection = AsposConnection.model_validate(
+        {
+            "system": "aspos",
+            "endpoint": "https://kasse.example/rest",
+            "apiKey": {"env": "K"},
+            "store": "1",
+            "contract": {
+                "apiKeyHeader": "X-Token",
+                "paths": {"customers": "/kunden"},
+                "fields": {"customers": {"email": "mail"}},
+            },
+        }
+    )
+    app, path = for_connection(connection, secret=lambda ref, what: KEY)
+    with SandboxServer(app) as server:
+        pointed = connection.model_copy(update={"endpoint": server.url + path})
+        connector = registry.connect(pointed, secret=lambda ref, what: KEY)
+        assert isinstance(connector, AsposConnector)
+        assert connector.client.contract.api_key_header == "X-Token"
+
+        async def go() -> dict[str, object]:
+            try:
+                return await connector.lookup_many(
+                    Entity.customers, ["max.mustermann@example.test"]
+                )
+            finally:
+                await connector.aclose()
+
+        found = asyncio.run(go())
+        url = f"{server.url}/rest/kunden"
+        raw = httpx.get(
+            url, params={"mail": "max.mustermann@example.test"}, headers={"X-Token": KEY}
+        )
+        default_header = httpx.get(url, headers={"X-Api-Key": KEY})
+        default_path = httpx.get(f"{server.url}/rest/v1/customers", headers={"X-Token": KEY})
+    assert list(found) == ["max.mustermann@example.test"]
+    assert raw.json()["items"][0]["mail"] == "max.mustermann@example.test"
+    assert default_header.status_code == 401
+    assert default_path.status_code == 404

@@ -236,7 +236,10 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
                 "EnDa": date_text(entry.get("date")) or date,
                 "BpDa": date_text(entry.get("date")) or date,
                 "BpNr": record.get("reference"),
-                "InId": entry.get("invoiceNumber"),
+                # A debtor line's invoice number is the reference unless the entry names one,
+                # so the booking is found again in Profit_Debtor_Invoices (no duplicates).
+                "InId": entry.get("invoiceNumber")
+                or (record.get("reference") if str(entry.get("accountType")) == "2" else None),
                 "Ds": entry.get("description"),
                 "AmDe": number(entry.get("debit") or 0),
                 "AmCr": number(entry.get("credit") or 0),

@@ -159,6 +159,17 @@ class AfasConnector:
             for h in headers
         ]
 
+    async def _bookings(self, references: Sequence[str]) -> dict[str, TargetRecord]:
+        """Financial mutations written for ``references``: their debtor lines are open items in
+        ``Profit_Debtor_Invoices`` whose invoice number is the reference (``bodies``)."""
+        columns = self.client.get_settings.columns("debtor_invoices")
+        rows = await self._by_numbers("debtor_invoices", columns["invoiceNumber"], references)
+        found: dict[str, TargetRecord] = {}
+        for row in rows:
+            record = translate.booking_record(row, columns)
+            found.setdefault(str(record["reference"]), record)
+        return found
+
     async def _by_numbers(
         self, role: str, column: str, numbers: Sequence[str]
     ) -> list[dict[str, Any]]:
@@ -210,12 +221,16 @@ class AfasConnector:
             if sequence:  # in line order, as a single look-up reads them
                 for group in lines.values():
                     group.sort(key=lambda r: float(r.get(sequence) or 0))
-            return {
+            found = {
                 ref: translate.order_record(
                     h, lines.get(str(h[head["orderNumber"]]), []), head, line
                 )
                 for ref, h in headers.items()
             }
+            missing = [k for k in wanted if k not in found]
+            if missing:
+                found.update(await self._bookings(missing))
+            return {k: found[k] for k in wanted if k in found}
         found = {}
         for key in wanted:
             record = await self.lookup(entity, key)
@@ -245,7 +260,8 @@ class AfasConnector:
             return {**records[0], "quantity": total}
         header = await self.client.order_by_reference(key)
         if header is None:
-            return None
+            # Not a sales document: perhaps a financial mutation, found by its invoice number.
+            return (await self._bookings([key])).get(key)
         head, line = settings.columns("orders"), settings.columns("order_lines")
         lines = await self.client.order_lines(str(header[head["orderNumber"]]))
         return translate.order_record(header, lines, head, line)

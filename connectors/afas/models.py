@@ -130,6 +130,7 @@ DEFAULT_IDS: Mapping[str, str] = {
     "stock": "Profit_Stock_per_Warehouse",
     "vat_codes": "Profit_VAT_code",
     "administrations": "Profit_Administrations",
+    "debtor_invoices": "Profit_Debtor_Invoices",
 }
 """AFAS's standard GetConnectors, by the role koppel reads them for."""
 
@@ -203,6 +204,14 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
     },
     "vat_codes": {"code": "VatCode", "rate": "VatPerc", "blocked": "Blocked"},
     "administrations": {"code": "AdminId", "name": "AdminNm"},
+    "debtor_invoices": {
+        "administration": "UnitId",
+        "debtorId": "DebtorId",
+        "invoiceNumber": "InvoiceNr",
+        "date": "NookPieceDate",
+        "amount": "AmtInvoice",
+        "description": "Description",
+    },
 }
 """Logical column -> AFAS's published column id, per role."""
 
@@ -218,6 +227,7 @@ class GetConnectorSettings:
     stock: ConnectorOverride = ConnectorOverride()
     vat_codes: ConnectorOverride = ConnectorOverride()
     administrations: ConnectorOverride = ConnectorOverride()
+    debtor_invoices: ConnectorOverride = ConnectorOverride()
 
     def connector_id(self, role: str) -> str:
         override: ConnectorOverride = getattr(self, role)

@@ -62,6 +62,11 @@ COLUMNS: Mapping[str, list[tuple[str, str]]] = {
         ("Blocked", B), ("VatMethod", S), ("VatType", S),
     ],
     "Profit_Administrations": [("AdminId", INT), ("AdminNm", S), ("AdminCd", S)],
+    "Profit_Debtor_Invoices": [
+        ("UnitId", INT), ("DebtorId", S), ("InvoiceNr", S), ("NookPieceDate", D), ("ExpDate", D),
+        ("CurrencyId", S), ("AmtInvoice", N), ("AmtInvoiceCurr", N), ("Balance", N),
+        ("BalanceCurr", N), ("Description", S),
+    ],
 }  # fmt: skip
 """Each standard GetConnector's published columns and their types (AFAS's OpenAPI specs)."""
 
@@ -309,6 +314,31 @@ class ProfitStore:
 
     def _rows_profit_administrations(self) -> list[dict[str, Any]]:
         return self.administrations
+
+    def _rows_profit_debtor_invoices(self) -> list[dict[str, Any]]:
+        """The open items the journal entries' debtor lines (``VaAs`` 2) made, one per line."""
+        out = []
+        for entry in self.entries:
+            for line in entry.get("lines", []):
+                if str(line.get("VaAs")) != "2":
+                    continue
+                amount = Decimal(str(line.get("AmDe") or 0)) - Decimal(str(line.get("AmCr") or 0))
+                out.append(
+                    {
+                        "UnitId": int(entry.get("UnId") or 1),
+                        "DebtorId": str(line["AcNr"]),
+                        "InvoiceNr": str(line.get("InId") or f"V{entry['EnNo']}"),
+                        "NookPieceDate": f"{line.get('BpDa') or line.get('EnDa')}T00:00:00Z",
+                        "ExpDate": f"{line['DaEx']}T00:00:00Z" if line.get("DaEx") else None,
+                        "CurrencyId": line.get("CuId") or "EUR",
+                        "AmtInvoice": _num(amount),
+                        "AmtInvoiceCurr": _num(amount),
+                        "Balance": _num(amount),
+                        "BalanceCurr": _num(amount),
+                        "Description": line.get("Ds"),
+                    }
+                )
+        return out
 
 
 def _num(value: object) -> int | float:

@@ -338,3 +338,18 @@ def order_record(
         for line in ordered
     ]
     return compact(record)
+
+
+def booking_record(row: Row, columns: Columns) -> dict[str, Any]:
+    """A financial mutation as an order target record, from its debtor line's open item
+    (``Profit_Debtor_Invoices``): enough to know it exists and on which debtor."""
+    administration = _get(row, columns, "administration")
+    return compact(
+        {
+            "orderType": OrderType.financial_mutation.value,
+            "reference": text(_get(row, columns, "invoiceNumber")),
+            "debtorId": text(_get(row, columns, "debtorId")),
+            "administration": int(administration) if administration is not None else None,
+            "orderDate": date_text(_get(row, columns, "date")),
+        }
+    )

@@ -30,11 +30,21 @@ def connect(
     ``contract`` adapts koppel's REST contract to an installation's (default: the connection's
     ``contract`` settings over koppel's)."""
     from connectors.aspos.connector import open_connector
-    from connectors.aspos.contract import connection_contract
+    from connectors.aspos.contract import ContractError, connection_contract
 
+    if contract is None:
+        try:
+            contract = connection_contract(connection)
+        except ContractError as exc:
+            from reconciler.errors import SpecError
+
+            raise SpecError(
+                f"the aspos connection's contract: {exc}",
+                hint="see the configurable parts in connectors/aspos/README.md",
+            ) from exc
     return open_connector(
         endpoint=connection.endpoint,
         api_key=secret(connection.api_key, "AsPos API key"),
         store=str(connection.store) if connection.store is not None else None,
-        contract=contract or connection_contract(connection),
+        contract=contract,
     )

@@ -22,7 +22,7 @@ from connectors.aspos.contract import (
 from connectors.aspos.sandbox import SandboxApp, create_app, for_connection
 from connectors.sandbox import SandboxServer
 from reconciler.canonical import Entity
-from reconciler.errors import AuthenticationError
+from reconciler.errors import AuthenticationError, SpecError
 from reconciler.spec.models.tenant import AsposConnection
 
 KEY = "vendor-token-8812"
@@ -167,3 +167,16 @@ def test_a_tenant_connection_carries_its_contract_to_client_and_sandbox() -> Non
     assert raw.json()["items"][0]["mail"] == "max.mustermann@example.test"
     assert default_header.status_code == 401
     assert default_path.status_code == 404
+
+
+def test_a_wrong_contract_in_a_tenant_connection_is_a_spec_error() -> None:
+    connection = AsposConnection.model_validate(
+        {
+            "system": "aspos",
+            "endpoint": "https://kasse.example/rest",
+            "apiKey": {"env": "K"},
+            "contract": {"paths": {"kunden": "/kunden"}},
+        }
+    )
+    with pytest.raises(SpecError, match="unknown AsPos path"):
+        registry.connect(connection, secret=lambda ref, what: KEY)

@@ -38,10 +38,11 @@ LOYALTY, SOURCE = "U1F2E3D4C5B6A79881726354453627181", "U9A8B7C6D5E4F30211223344
 REVENUE, COST_CENTER, COST_UNIT, TAX_CODE, CLASS = (
     f"U2A3B4C5D6E7F80911223344556677{n:03d}" for n in range(1, 6)
 )
-CASHIER, STATUS, SHIPPING = (
+CASHIER, STATUS, SHIPPING, ORDER_REVENUE = (
     "U0B1C2D3E4F5A6B7C8D9E0F1A2B3C4D5E",
     "U0B1C2D3E4F5A6B7C8D9E0F1A2B3C4D01",
     "U0B1C2D3E4F5A6B7C8D9E0F1A2B3C4D02",
+    "U0B1C2D3E4F5A6B7C8D9E0F1A2B3C4D03",
 )
 
 
@@ -189,7 +190,7 @@ def _assert_invoices(world: World) -> None:
     assert company["kind"] == "FbDirectInvoice"
     assert (company["DbId"], company["Unit"], company["War"]) == ("20100", 2, "HQ")
     assert (company["PaTp"], company["PaCd"]) == ("06", "30")
-    assert (company[CASHIER], company[STATUS]) == ("Anna", "3")
+    assert (company[CASHIER], company[STATUS], company[ORDER_REVENUE]) == ("Anna", "3", "8400")
     line = company["lines"][0]
     assert (line["ItCd"], line["VaRc"], line["V1Cd"], line["V2Cd"]) == (
         "RAD-1001",
@@ -201,6 +202,7 @@ def _assert_invoices(world: World) -> None:
     # the order's discount as costs lines, DHL, PayPal.
     online = world.invoice("ASPOS-1-70002")
     assert online["DbId"] == world.debtor("sanne.devries@example.test")["DbId"]
+    assert online[ORDER_REVENUE] == "8410"  # shipped to the Netherlands
     assert (online["PaTp"], online["PaCd"], online[SHIPPING], online[STATUS]) == (
         "05",
         "0",
@@ -223,6 +225,7 @@ def _assert_invoices(world: World) -> None:
         "9",
         "SPED",
     )
+    assert austrian[ORDER_REVENUE] == "8420"
     references = {o.get("RfCs") for o in world.afas.sandbox.store.orders.values()}
     assert "ASPOS-1-70005" not in references  # the open (unpaid) sale
     assert "ASPOS-1-70006" not in references  # the voucher AFAS does not know

@@ -11,7 +11,7 @@ ISO dates, times ISO 8601 with an offset, countries ISO 3166-1 alpha-2. A custom
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -455,13 +455,3 @@ def target_to_order(
     if wire.get("date") is not None:
         wire["date"] = str(wire["date"])[:10]
     return compact(wire)
-
-
-def skus_of(orders: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The article SKUs of wire orders' lines, without repeats (for batch look-ups)."""
-    seen: dict[str, None] = {}
-    for order in orders:
-        for line in order.get("lines") or []:
-            if line.get("sku"):
-                seen.setdefault(str(line["sku"]), None)
-    return list(seen)

@@ -89,6 +89,7 @@ def debtor_body(
         # Free (custom) fields are written by their U-code among the debtor's own fields.
         **{str(k): v for k, v in (record.get("customFields") or {}).items()},
     }
+    relation_fields.update(custom_fields(record))
     matching = {"AutoNum": False, "BcCo": record.get("relationCode")} if update else {}
     address = _address(record, today)
     person_fields = {
@@ -176,13 +177,23 @@ def sales_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[str,
     }
     if order_type is OrderType.invoice:
         fields["OrPr"] = INVOICE_PROCESSING
-    lines = [_line(line, settings) for line in record.get("lines") or []]
+    fields.update(custom_fields(record))
+    axes = {"V1Cd": record.get("costCenter"), "V2Cd": record.get("costUnit")}
+    lines = [_line(line, settings, axes) for line in record.get("lines") or []]
     return root, {
         root: {"Element": _element(fields, [_sub(lines_root, *lines)] if lines else None)}
     }
 
 
-def _line(line: Mapping[str, Any], settings: WriteSettings) -> dict[str, Any]:
+def custom_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's ``customFields`` as AFAS free fields: field ids (``U…``) among the Fields."""
+    custom = record.get("customFields") or {}
+    return {str(k): v for k, v in dict(custom).items() if v is not None and v != ""}
+
+
+def _line(
+    line: Mapping[str, Any], settings: WriteSettings, axes: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     item_type = str(line.get("itemType") or (ItemType.article if line.get("sku") else "3"))
     is_article = item_type == ItemType.article
     code = line.get("sku")
@@ -207,6 +218,10 @@ def _line(line: Mapping[str, Any], settings: WriteSettings) -> dict[str, Any]:
             if line.get("discountPercentage") is not None
             else None,
             "War": line.get("warehouse"),
+            # Cost center and cost unit as axis allocation codes 1 and 2 (the header's unless
+            # the line has its own).
+            "V1Cd": line.get("costCenter") or (axes or {}).get("V1Cd"),
+            "V2Cd": line.get("costUnit") or (axes or {}).get("V2Cd"),
         }
     )
 
@@ -225,7 +240,10 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
                 "EnDa": date_text(entry.get("date")) or date,
                 "BpDa": date_text(entry.get("date")) or date,
                 "BpNr": record.get("reference"),
-                "InId": entry.get("invoiceNumber"),
+                # A debtor line's invoice number is the reference unless the entry names one,
+                # so the booking is found again in Profit_Debtor_Invoices (no duplicates).
+                "InId": entry.get("invoiceNumber")
+                or (record.get("reference") if str(entry.get("accountType")) == "2" else None),
                 "Ds": entry.get("description"),
                 "AmDe": number(entry.get("debit") or 0),
                 "AmCr": number(entry.get("credit") or 0),

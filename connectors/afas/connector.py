@@ -176,13 +176,13 @@ class AfasConnector:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for row in lines:
             grouped.setdefault(str(row[line["orderNumber"]]), []).append(row)
-        # Each order's debtor is read too (a few OR-filtered calls), so the order carries its
-        # customer's e-mail, which a target matches customers by.
-        debtor_cols = settings.columns("debtors")
+        # Each order's debtor as its customer (e-mail, name, address), read for the whole page
+        # at once: a target matches customers by e-mail, not by AFAS's debtor number.
+        debtors = settings.columns("debtors")
         ids = sorted({str(h[head["debtorId"]]) for h in headers if h.get(head["debtorId"])})
         customers = {
-            str(row.get(debtor_cols["debtorId"])): translate.customer_from_row(row, debtor_cols)
-            for row in await self._by_numbers("debtors", debtor_cols["debtorId"], ids)
+            str(row.get(debtors["debtorId"])): translate.customer_from_row(row, debtors)
+            for row in await self._by_numbers("debtors", debtors["debtorId"], ids)
         }
         return [
             translate.order_from_rows(
@@ -190,10 +190,21 @@ class AfasConnector:
                 grouped.get(str(h[head["orderNumber"]]), []),
                 head,
                 line,
-                customer=customers.get(str(h.get(head["debtorId"]))),
+                customers.get(str(h.get(head["debtorId"]))),
             )
             for h in headers
         ]
+
+    async def _bookings(self, references: Sequence[str]) -> dict[str, TargetRecord]:
+        """Financial mutations written for ``references``: their debtor lines are open items in
+        ``Profit_Debtor_Invoices`` whose invoice number is the reference (``bodies``)."""
+        columns = self.client.get_settings.columns("debtor_invoices")
+        rows = await self._by_numbers("debtor_invoices", columns["invoiceNumber"], references)
+        found: dict[str, TargetRecord] = {}
+        for row in rows:
+            record = translate.booking_record(row, columns)
+            found.setdefault(str(record["reference"]), record)
+        return found
 
     async def _by_numbers(
         self, role: str, column: str, numbers: Sequence[str]
@@ -246,15 +257,16 @@ class AfasConnector:
             if sequence:  # in line order, as a single look-up reads them
                 for group in lines.values():
                     group.sort(key=lambda r: float(r.get(sequence) or 0))
-            found_orders = {
+            found = {
                 ref: translate.order_record(
                     h, lines.get(str(h[head["orderNumber"]]), []), head, line
                 )
                 for ref, h in headers.items()
             }
-            rest = [k for k in wanted if k not in found_orders]
-            mutations = await self._mutations(rest) if rest else {}
-            return {**mutations, **found_orders}
+            missing = [k for k in wanted if k not in found]
+            if missing:
+                found.update(await self._bookings(missing))
+            return {k: found[k] for k in wanted if k in found}
         found = {}
         for key in wanted:
             record = await self.lookup(entity, key)
@@ -284,21 +296,11 @@ class AfasConnector:
             return {**records[0], "quantity": total}
         header = await self.client.order_by_reference(key)
         if header is None:
-            return (await self._mutations([key])).get(key)
+            # Not a sales document: perhaps a financial mutation, found by its invoice number.
+            return (await self._bookings([key])).get(key)
         head, line = settings.columns("orders"), settings.columns("order_lines")
         lines = await self.client.order_lines(str(header[head["orderNumber"]]))
         return translate.order_record(header, lines, head, line)
-
-    async def _mutations(self, references: Sequence[str]) -> dict[str, TargetRecord]:
-        """Financial mutations by reference: the outstanding item (``Profit_Debtor_Invoices``)
-        their debtor line made with the reference as invoice number."""
-        columns = self.client.get_settings.columns("debtor_invoices")
-        rows = await self._by_numbers("debtor_invoices", columns["invoiceNumber"], references)
-        found: dict[str, TargetRecord] = {}
-        for row in rows:
-            record = translate.mutation_record(row, columns)
-            found.setdefault(str(record.get("reference")), record)
-        return found
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         if entity is Entity.customers:

@@ -82,6 +82,8 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "remark": "remark",
         "deliveryNote": _SHIPPING,
         "revenueAccount": "revenueAccount",
+        "costCenter": "costCenter",
+        "costUnit": "costUnit",
         # Items are article lines (VaIt 2), shipping a costs line (VaIt 6, item code from the
         # connection's WriteSettings.shipping_item); discount and text lines are not mapped.
         "lines": (

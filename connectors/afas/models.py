@@ -206,10 +206,12 @@ DEFAULT_COLUMNS: Mapping[str, Mapping[str, str]] = {
     "vat_codes": {"code": "VatCode", "rate": "VatPerc", "blocked": "Blocked"},
     "administrations": {"code": "AdminId", "name": "AdminNm"},
     "debtor_invoices": {
-        "invoiceNumber": "InvoiceNr",
+        "administration": "UnitId",
         "debtorId": "DebtorId",
+        "invoiceNumber": "InvoiceNr",
         "date": "NookPieceDate",
         "amount": "AmtInvoice",
+        "description": "Description",
     },
 }
 """Logical column -> AFAS's published column id, per role."""
@@ -269,6 +271,7 @@ CUSTOMER_FIELDS = [
     "contraAccount",
     "salesContactType",
     "debtorId",
+    "customFields",
 ]
 """A debtor (KnSalesRelationOrg with KnOrganisation+KnContact/KnPerson, or KnSalesRelationPer)."""
 
@@ -293,6 +296,9 @@ ORDER_FIELDS = [
     "year",
     "period",
     "entries",
+    "costCenter",
+    "costUnit",
+    "customFields",
 ]
 """A sales document (FbSales, FbSalesQuotation, FbDirectInvoice) or a journal entry (FiEntries).
 ``lines`` holds ``ORDER_LINE_FIELDS`` dicts; ``entries`` holds ``ENTRY_FIELDS`` dicts."""
@@ -307,6 +313,8 @@ ORDER_LINE_FIELDS = [
     "vatCode",
     "discountPercentage",
     "warehouse",
+    "costCenter",
+    "costUnit",
 ]
 
 ENTRY_FIELDS = [

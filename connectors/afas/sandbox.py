@@ -106,7 +106,9 @@ class AfasSandbox:
         match = _DATA.search(token)
         self.token = match[1].strip() if match else token.strip()
         self.participant = participant
-        self.get_connectors = get_connectors if get_connectors is not None else list(COLUMNS)
+        self.get_connectors = (
+            get_connectors if get_connectors is not None else [*COLUMNS, *store.custom_connectors]
+        )
         self.update_connectors = (
             update_connectors
             if update_connectors is not None
@@ -236,7 +238,7 @@ class AfasSandbox:
                     "decimals": 2 if kind == "decimal" else 0,
                     "decimalsFieldId": "",
                 }
-                for index, (column, kind) in enumerate(COLUMNS.get(connector, []), start=1)
+                for index, (column, kind) in enumerate(self.store.columns(connector), start=1)
             ],
         }
 

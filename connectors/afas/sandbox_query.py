@@ -16,7 +16,6 @@ from typing import Any
 
 from connectors.afas.sandbox_store import (
     BOOLEAN,
-    COLUMNS,
     DATE,
     DECIMAL,
     INTEGER,
@@ -52,7 +51,7 @@ def _view(store: ProfitStore, connector: str, params: Mapping[str, str]) -> list
         if key in store.views:
             return store.views[key]
     rows = store.rows(connector)
-    types = dict(COLUMNS[connector])
+    types = dict(store.columns(connector))
     groups = _filters(params, types)
     if groups:
         rows = [row for row in rows if any(all(c(row) for c in group) for group in groups)]

@@ -129,6 +129,16 @@ class ProfitStore:
         }
         self.orders = {str(o["OrNu"]): dict(o) for o in data.get("orders", [])}
         self.entries: list[dict[str, Any]] = []
+        # A tenant's own GetConnectors: a copy of a standard one with renamed columns, e.g.
+        # {"Weber_Debtors": {"from": "Profit_Debtor", "rename": {"Email": "MailWork"}}}.
+        self.custom_connectors: dict[str, tuple[str, dict[str, str]]] = {
+            str(name): (
+                str(spec["from"]),
+                {str(k): str(v) for k, v in spec.get("rename", {}).items()},
+            )
+            for name, spec in data.get("getConnectors", {}).items()
+            if spec.get("from") in COLUMNS
+        }
         self.counters = {
             "DbId": max([int(k) for k in self.debtors if k.isdigit()] or [10000]),
             "BcCo": max([int(d["BcCo"]) for d in self.debtors.values() if "BcCo" in d] or [100000]),
@@ -154,7 +164,17 @@ class ProfitStore:
         return afas_time(now)
 
     # -- GetConnector views ----------------------------------------------------------------
+    def columns(self, connector: str) -> list[tuple[str, str]]:
+        """A GetConnector's columns and their types (a custom one's renamed)."""
+        if connector in self.custom_connectors:
+            base, rename = self.custom_connectors[connector]
+            return [(rename.get(name, name), kind) for name, kind in COLUMNS[base]]
+        return list(COLUMNS.get(connector, []))
+
     def rows(self, connector: str) -> list[dict[str, Any]]:
+        if connector in self.custom_connectors:
+            base, rename = self.custom_connectors[connector]
+            return [{rename.get(k, k): v for k, v in row.items()} for row in self.rows(base)]
         with self.lock:
             render = getattr(self, "_rows_" + connector.lower(), None)
             if render is None or connector not in COLUMNS:
@@ -300,25 +320,25 @@ class ProfitStore:
         return self.administrations
 
     def _rows_profit_debtor_invoices(self) -> list[dict[str, Any]]:
-        """A journal entry's debtor line with an invoice number is an outstanding item."""
+        """The open items the journal entries' debtor lines (``VaAs`` 2) made, one per line."""
         out = []
         for entry in self.entries:
-            for line in entry["lines"]:
-                if str(line.get("VaAs")) != "2" or not line.get("InId"):
+            for line in entry.get("lines", []):
+                if str(line.get("VaAs")) != "2":
                     continue
-                value = Decimal(str(line.get("AmDe") or 0)) - Decimal(str(line.get("AmCr") or 0))
+                amount = Decimal(str(line.get("AmDe") or 0)) - Decimal(str(line.get("AmCr") or 0))
                 out.append(
                     {
                         "UnitId": int(entry.get("UnId") or 1),
                         "DebtorId": str(line["AcNr"]),
-                        "InvoiceNr": str(line["InId"]),
-                        "NookPieceDate": f"{line.get('BpDa') or line['EnDa']}T00:00:00Z",
+                        "InvoiceNr": str(line.get("InId") or f"V{entry['EnNo']}"),
+                        "NookPieceDate": f"{line.get('BpDa') or line.get('EnDa')}T00:00:00Z",
                         "ExpDate": f"{line['DaEx']}T00:00:00Z" if line.get("DaEx") else None,
-                        "CurrencyId": "EUR",
-                        "AmtInvoice": _num(value),
-                        "AmtInvoiceCurr": _num(value),
-                        "Balance": _num(value),
-                        "BalanceCurr": _num(value),
+                        "CurrencyId": line.get("CuId") or "EUR",
+                        "AmtInvoice": _num(amount),
+                        "AmtInvoiceCurr": _num(amount),
+                        "Balance": _num(amount),
+                        "BalanceCurr": _num(amount),
                         "Description": line.get("Ds"),
                     }
                 )

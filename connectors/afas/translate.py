@@ -238,22 +238,24 @@ def order_from_rows(
     lines: Sequence[Row],
     header_columns: Columns,
     line_columns: Columns,
-    *,
     customer: Customer | None = None,
 ) -> Order:
-    """An order; ``customer`` is its debtor when read (else only the debtor number is known)."""
+    """A sales document as a canonical Order; ``customer`` is its debtor when the caller read
+    it. A direct invoice is a sale already delivered and invoiced, so it reads as completed."""
     record = order_record(header, lines, header_columns, line_columns)
     status = str(_get(header, header_columns, "status") or "").strip().lower()
     modified = [parse_datetime(_get(line, line_columns, "modified")) for line in lines]
+    invoiced = record.get("orderType") == OrderType.direct_invoice.value
+    if customer is None and record.get("debtorId"):
+        customer = Customer(source_id=record["debtorId"])
     return Order(
         number=str(record["orderNumber"]),
         source_id=str(record["orderNumber"]),
         reference=record.get("reference"),
         date=dt.date.fromisoformat(record["orderDate"]) if record.get("orderDate") else None,
+        status=OrderStatus.completed if invoiced else ORDER_STATUSES.get(status, OrderStatus.open),
         currency=record.get("currency"),
-        status=ORDER_STATUSES.get(status, OrderStatus.open),
-        customer=customer
-        or (Customer(source_id=record["debtorId"]) if record.get("debtorId") else None),
+        customer=customer,
         billing_address=customer.billing_address if customer is not None else None,
         lines=[
             OrderLine(
@@ -363,13 +365,16 @@ def order_record(
     return compact(record)
 
 
-def mutation_record(row: Row, columns: Columns) -> dict[str, Any]:
-    """A financial mutation as AFAS shows it: the outstanding item its debtor line made."""
+def booking_record(row: Row, columns: Columns) -> dict[str, Any]:
+    """A financial mutation as an order target record, from its debtor line's open item
+    (``Profit_Debtor_Invoices``): enough to know it exists and on which debtor."""
+    administration = _get(row, columns, "administration")
     return compact(
         {
-            "reference": text(_get(row, columns, "invoiceNumber")),
             "orderType": OrderType.financial_mutation.value,
+            "reference": text(_get(row, columns, "invoiceNumber")),
             "debtorId": text(_get(row, columns, "debtorId")),
+            "administration": int(administration) if administration is not None else None,
             "orderDate": date_text(_get(row, columns, "date")),
         }
     )

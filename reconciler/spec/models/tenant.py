@@ -66,6 +66,27 @@ class MplusConnection(ConnectionBase):
     """Branch number orders and stock belong to."""
 
 
+class AsposContract(SpecModel):
+    """How an AsPos installation's REST interface differs from koppel's assumed contract
+    (connectors/aspos/README.md); every field left out keeps koppel's default."""
+
+    api_key_header: str | None = None
+    """Header carrying the API key (default ``X-Api-Key``)."""
+    api_key_prefix: str | None = None
+    """Text before the key in that header, e.g. ``"Bearer "``."""
+    paths: dict[str, str] = Field(default_factory=dict)
+    """Resource -> path, e.g. ``{customers: /rest/kunden, customer: "/rest/kunden/{id}"}``."""
+    page_param: str | None = None
+    page_size_param: str | None = None
+    modified_since_param: str | None = None
+    items_key: str | None = None
+    total_pages_key: str | None = None
+    max_page_size: Annotated[int, Field(ge=1)] | None = None
+    fields: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Record kind -> {koppel's field name: the installation's}, e.g. ``{customers: {email:
+    mail}}``."""
+
+
 class AsposConnection(ConnectionBase):
     """AsPos point of sale over its REST contract (see connectors/aspos/README.md)."""
 
@@ -74,6 +95,9 @@ class AsposConnection(ConnectionBase):
     api_key: SecretRef
     store: Code | None = None
     """The store (branch) whose orders and stock this connection handles."""
+    contract: AsposContract | None = None
+    """Differences of this installation's interface from koppel's contract (paths, field
+    names, the API-key header)."""
 
 
 class OAuthFields(SpecModel):

@@ -278,6 +278,7 @@ def test_financial_mutation_from_order_lines(afas: Afas) -> None:
         "reference": "K-1",
         "orderType": "financialMutation",
         "debtorId": "10001",
+        "administration": 1,
         "orderDate": "2024-04-01",
     }
     assert set(many) == {"K-1", "WEB-1001"}

@@ -145,6 +145,7 @@ class EAccountingSandbox:
         self.issued: dict[str, float] = {}
         """Access tokens issued -> monotonic expiry."""
         self.token_requests = 0
+        self.rate_limit = rate_limit
         self.limit = RateLimit(rate_limit)
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -161,7 +162,7 @@ class EAccountingSandbox:
             self.rotated.clear()
             self.issued.clear()
             self.token_requests = 0
-        self.limit = RateLimit(self.limit.per_minute)
+        self.limit = RateLimit(self.rate_limit)
 
     def expire_tokens(self) -> None:
         """Make every issued access token invalid (tests of renewal after a 401)."""

@@ -401,22 +401,22 @@ class EAccountingConnector:
                         "article account coding", coding, master.codings.values(), "Name"
                     )
                 coding_id = str(found["Id"])
-        label_ids = None
+        labels: list[WireRecord] | None = None
         if "features" in record:
             features = record.get("features") or {}
             names = translate.labels_from_features(features if isinstance(features, dict) else {})
-            label_ids = []
+            labels = []
             for name in names:
                 found = _named(master.labels.values(), name, ("Name",))
                 if found is None:
                     raise _unknown("article label", name, master.labels.values(), "Name")
-                label_ids.append(str(found["Id"]))
+                labels.append(found)
         return translate.article_body(
             record,
             _base(base) if base else None,
             unit_id=unit_id,
             coding_id=coding_id,
-            label_ids=label_ids,
+            labels=labels,
         )
 
     async def _order_body(
@@ -506,7 +506,16 @@ def _unknown(what: str, name: str, rows: Any, field: str) -> RejectedError:
 
 
 def _base(wire: WireRecord) -> WireRecord:
-    return {k: v for k, v in wire.items() if k not in READ_ONLY and v is not None}
+    """The object read, as a body to send back: computed fields and nulls left out."""
+    return {k: _no_nulls(v) for k, v in wire.items() if k not in READ_ONLY and v is not None}
+
+
+def _no_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _no_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_no_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _order_type(record: Mapping[str, Any]) -> str:

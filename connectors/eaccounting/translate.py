@@ -533,9 +533,10 @@ def article_body(
     *,
     unit_id: str | None = None,
     coding_id: str | None = None,
-    label_ids: Sequence[str] | None = None,
+    labels: Sequence[Mapping[str, Any]] | None = None,
 ) -> WireRecord:
-    """An ArticleApi body; unit, coding and labels arrive resolved to their ids."""
+    """An ArticleApi body; unit and coding arrive resolved to their ids, labels as the
+    label objects (``ArticleLabelApi`` needs the Name beside the Id)."""
     body: WireRecord = dict(base or {"IsActive": True})
     for name, wire in ARTICLE_WIRE.items():
         if name in record and record[name] is not None:
@@ -549,8 +550,8 @@ def article_body(
         body["UnitId"] = unit_id
     if coding_id:
         body["CodingId"] = coding_id
-    if label_ids is not None:
-        body["ArticleLabels"] = [{"Id": i} for i in label_ids]
+    if labels is not None:
+        body["ArticleLabels"] = [{"Id": label["Id"], "Name": label["Name"]} for label in labels]
     return body
 
 

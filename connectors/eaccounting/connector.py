@@ -370,6 +370,15 @@ class EAccountingConnector:
         return out
 
     async def _article_body(self, record: Mapping[str, Any], base: WireRecord | None) -> WireRecord:
+        currency = translate.text(record.get("currency"))
+        if currency is not None and currency.upper() != self.write.currency.upper():
+            raise RejectedError(
+                f"article {record.get('sku')!r} is priced in {currency}; eAccounting keeps "
+                f"article prices in the company's currency {self.write.currency}",
+                system=SYSTEM,
+                operation="write article",
+                hint="convert the prices in the mapping, or leave currency unmapped",
+            )
         master = await self.master()
         unit_id = coding_id = None
         unit = translate.text(record.get("unit")) or (None if base else self.write.unit)

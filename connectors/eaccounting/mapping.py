@@ -7,11 +7,13 @@ quantity and price on order lines; product name, SKU, descriptions, prices excl.
 EAN and currency. A spec's ``Mapping`` overrides or extends these field by field.
 
 Choices: eAccounting keeps one address line, so street, number and suffix go on it ("Kerkstraat
-33 bis"); a company is ``Name`` with its contact in ``ContactPerson*``, a person is a private
+33bis"); a company is ``Name`` with its contact in ``ContactPerson*``, a person is a private
 customer named by first, prefix and last name; an article's features become its labels
-("kleur: rood"); eAccounting has no description field on articles beyond ``Name``, so a long
-description is not mapped; an order's number is written as ``YourReference``, the key koppel
-finds it by again. ``map_record`` evaluates a mapping (never ``eval``); pure, no I/O.
+("kleur: rood"); the quantity is the article's stock balance; articles have no currency of
+their own, so ``currency`` is only checked against the company's; eAccounting has no
+description field on articles beyond ``Name``, so a long description is not mapped; an order's
+number is written as ``YourReference``, the key koppel finds it by again. ``map_record``
+evaluates a mapping (never ``eval``); pure, no I/O.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ DEFAULT_MAPPING: Mapping[Entity, Mapping[str, str]] = {
         "active": "active",
         "sellOnline": "customFields.sellOnline",
         "stockTracked": "stockTracked",
+        "stockBalance": "quantity",
+        "currency": "currency",
         "features": "features",
     },
     Entity.orders: {

@@ -120,7 +120,8 @@ PRODUCT_FIELDS: Mapping[str, str] = {
     "stockTracked": "IsStock",
     "stockBalance": "StockBalance (settable only without the stock module)",
     "stockLocation": "StockLocationReference",
-    "labels": "names of article labels (ArticleLabels; features are 'name: value' labels)",
+    "features": "{name: value}: the article's labels ('name: value', or 'name' for true)",
+    "currency": "checked against the connection's currency (articles have none of their own)",
 }
 
 ORDER_FIELDS: Mapping[str, str] = {

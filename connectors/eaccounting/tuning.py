@@ -2,7 +2,8 @@
 
 Prices are kept with two decimals; e-mail and country codes compare without case, postcodes and
 cities loosely (eAccounting keeps what it is sent, but people type "3511ab"). A few written
-fields are never read back as written: ``taxRate`` only chooses a coding, ``customerEmail`` only
+fields are never read back as written: ``taxRate`` only chooses a coding, ``currency`` is a
+check against the company's, ``customerEmail`` only
 finds an order's customer, ``orderType`` only chooses the endpoint.
 """
 
@@ -22,7 +23,7 @@ COMPARISON: Mapping[Entity, FieldRules] = {
     Entity.products: FieldRules(
         defaults={"active": True, "sellOnline": False, "stockTracked": False},
         decimals={"netPrice": 2, "grossPrice": 2, "purchasePrice": 2, "stockBalance": 2},
-        write_only=frozenset({"taxRate"}),
+        write_only=frozenset({"taxRate", "currency"}),
     ),
     Entity.orders: FieldRules(
         defaults={"status": 1},

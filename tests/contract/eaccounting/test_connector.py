@@ -271,6 +271,15 @@ def test_product_update_changes_only_its_fields(ea: EAccounting) -> None:
     assert found["coding"] == "Omzet hoog"
 
 
+def test_a_foreign_currency_price_is_refused(ea: EAccounting) -> None:
+    """Articles are priced in the company's currency: a DKK product is refused, not stored."""
+    product = Product(sku="DK-1", name="Telt", price_excl_tax=Decimal(1500), currency="DKK")
+    record = map_record(Entity.products, product.to_data())
+    with pytest.raises(RejectedError, match="DKK"):
+        ea.with_connector(lambda c: c.create(Entity.products, record))
+    assert len(ea.store.rows("articles")) == 4
+
+
 def test_unknown_label_and_missing_unit_are_refused(ea: EAccounting) -> None:
     """Koppel never creates master data: an unknown label is refused by name; an article
     without a unit is refused by eAccounting's own validation."""

@@ -379,7 +379,15 @@ class EAccountingConnector:
                 operation="write article",
                 hint="convert the prices in the mapping, or leave currency unmapped",
             )
-        master = await self.master()
+        try:
+            return self._article_wire(record, base, await self.master())
+        except UnknownMasterDataError:
+            # Someone may have added the unit, coding or label since it was loaded: look again.
+            return self._article_wire(record, base, await self.master(reload=True))
+
+    def _article_wire(
+        self, record: Mapping[str, Any], base: WireRecord | None, master: translate.MasterData
+    ) -> WireRecord:
         unit_id = coding_id = None
         unit = translate.text(record.get("unit")) or (None if base else self.write.unit)
         if unit:
@@ -504,9 +512,13 @@ def _named(rows: Any, name: str, fields: Sequence[str]) -> WireRecord | None:
     return None
 
 
-def _unknown(what: str, name: str, rows: Any, field: str) -> RejectedError:
+class UnknownMasterDataError(RejectedError):
+    """A name the record uses that the company's master data does not have."""
+
+
+def _unknown(what: str, name: str, rows: Any, field: str) -> UnknownMasterDataError:
     known = sorted(str(r.get(field)) for r in rows)
-    return RejectedError(
+    return UnknownMasterDataError(
         f"eAccounting has no {what} {name!r}",
         system=SYSTEM,
         operation=f"resolve {what}",

@@ -70,6 +70,7 @@ class EAccounting:
         refresh_token: str | None = REFRESH_TOKEN,
         client_secret: str | None = CLIENT_SECRET,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> TokenSource:
         return TokenSource(
             identity_endpoint=self.origin,
@@ -80,6 +81,7 @@ class EAccounting:
             settings=_settings(attempts=3),
             sleep=self.sleep,
             transport=transport,
+            **({} if clock is None else {"clock": clock}),
         )
 
     def client(

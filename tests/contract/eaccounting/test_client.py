@@ -423,3 +423,38 @@ def test_secrets_never_logged(ea: EAccounting, caplog: pytest.LogCaptureFixture)
     for text in texts:
         for secret in secrets:
             assert secret not in text
+
+
+def test_an_expiring_token_is_replaced_before_it_is_refused(ea: EAccounting) -> None:
+    """A token within a minute of its expiry is renewed before the call, not after a 401."""
+    now = [1000.0]
+    tokens = ea.tokens(clock=lambda: now[0])
+    client = ea.client(tokens=tokens)
+
+    async def go() -> int:
+        async with client:
+            await client.list_page(CUSTOMERS)
+            now[0] += 3600 - 30
+            await client.list_page(CUSTOMERS)
+            return tokens.refreshes
+
+    assert asyncio.run(go()) == 2
+    assert ea.app.sandbox.token_requests == 2
+
+
+def test_a_full_read_survives_random_faults(ea: EAccounting) -> None:
+    """With a third of the calls failing (503, 502, dropped), a paged read still returns
+    every article exactly once; the faults are seeded, so the run is repeatable."""
+
+    async def go(client: EAccountingClient) -> list[str]:
+        await client.tokens.token()
+        ea.app.configure(error_rate={503: 0.15, 502: 0.1}, drop_rate=0.08, seed=7)
+        return [
+            a["Number"]
+            async for page in client.iter_pages(ARTICLES, page_size=1, orderby="Number")
+            for a in page.data
+        ]
+
+    numbers = ea.run(go, attempts=8)
+    assert numbers == ["1000", "2101", "OLD-1", "TSHIRT-M"]
+    assert ea.app.stats.injected

@@ -271,6 +271,22 @@ def test_product_update_changes_only_its_fields(ea: EAccounting) -> None:
     assert found["coding"] == "Omzet hoog"
 
 
+def test_a_label_added_since_loading_is_found(ea: EAccounting) -> None:
+    """Master data is loaded once per connector; a label someone added in eAccounting after
+    that is found by loading it once more before the record is refused."""
+
+    async def go(c: EAccountingConnector) -> Any:
+        await c.master()
+        label = {"Id": "50000000-0000-4000-8000-000000000042", "Name": "kleur: paars"}
+        ea.store.objects["articlelabels"][label["Id"]] = label
+        record = {"sku": "X2", "name": "X", "unit": "st", "taxRate": "21",
+                  "features": {"kleur": "paars"}}  # fmt: skip
+        await c.create(Entity.products, record)
+        return await c.lookup(Entity.products, "X2")
+
+    assert ea.with_connector(go)["features"] == {"kleur": "paars"}
+
+
 def test_a_foreign_currency_price_is_refused(ea: EAccounting) -> None:
     """Articles are priced in the company's currency: a DKK product is refused, not stored."""
     product = Product(sku="DK-1", name="Telt", price_excl_tax=Decimal(1500), currency="DKK")

@@ -287,7 +287,7 @@ class EAccountingConnector:
     # -- target: writes --------------------------------------------------------------------
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         if entity is Entity.customers:
-            body = translate.customer_body(await self._with_terms(record))
+            body = translate.customer_body(await self._with_terms(record, creating=True))
             created = await self.client.create(CUSTOMERS, body)
             return WriteResult(
                 str(record.get("email") or ""),
@@ -318,7 +318,8 @@ class EAccountingConnector:
             wire = await self._customer_wire(key)
             if wire is None:
                 raise _missing(entity, key)
-            body = translate.customer_body(await self._with_terms(changed), _base(wire))
+            terms = await self._with_terms(changed, creating=False)
+            body = translate.customer_body(terms, _base(wire))
             await self.client.replace(CUSTOMERS, str(wire["Id"]), body)
             return WriteResult(key, str(wire["Id"]))
         if entity is Entity.products:
@@ -339,21 +340,20 @@ class EAccountingConnector:
             return WriteResult(key, str(wire["Id"]), _extra(orderType=order_type))
         raise _no_stock("update")
 
-    async def _with_terms(self, record: Mapping[str, Any]) -> dict[str, Any]:
+    async def _with_terms(self, record: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         """The record with ``paymentTerms`` (a name, or a number of days) as its id; a new
-        customer without one gets the connection's default terms."""
+        customer without one gets the connection's default terms (an update keeps its own)."""
         out = dict(record)
         name = translate.text(out.pop("paymentTerms", None))
-        if out.get("termsOfPaymentId"):
+        if out.get("termsOfPaymentId") or (name is None and not creating):
             return out
         terms = (await self.master()).terms.values()
         if name is None:
             name = self.write.terms_of_payment
-        if name is None:
-            if "email" in record:  # a create: the first terms available for sales
-                choices = [t for t in terms if t.get("AvailableForSales", True)]
-                if choices:
-                    out["termsOfPaymentId"] = choices[0]["Id"]
+        if name is None:  # the first terms available for sales
+            choices = [t for t in terms if t.get("AvailableForSales", True)]
+            if choices:
+                out["termsOfPaymentId"] = choices[0]["Id"]
             return out
         match = _named(terms, name, ("Name", "NameEnglish", "Id")) or next(
             (t for t in terms if str(t.get("NumberOfDays")) == name.removesuffix("D")), None

@@ -216,6 +216,18 @@ def test_unknown_terms_of_payment_are_refused_before_writing(ea: EAccounting) ->
     assert len(ea.store.rows("customers")) == 3
 
 
+def test_customer_update_to_named_terms(ea: EAccounting) -> None:
+    """An update naming other terms (here by days, as "14D") moves the customer to them."""
+
+    async def go(c: EAccountingConnector) -> Any:
+        await c.update(
+            Entity.customers, "info@acme.test", {"paymentTerms": "14D"}, fields=["paymentTerms"]
+        )
+        return await c.lookup(Entity.customers, "info@acme.test")
+
+    assert ea.with_connector(go)["paymentTerms"] == "14 dagen"
+
+
 def test_customer_update_keeps_what_it_does_not_change(ea: EAccounting) -> None:
     """An update reads the customer and PUTs it whole with the changed fields: the VAT number
     and terms it had are kept although PUT replaces."""
@@ -228,6 +240,15 @@ def test_customer_update_keeps_what_it_does_not_change(ea: EAccounting) -> None:
 
     found = ea.with_connector(go)
     assert found["phone"] == "030-7654321"
+    # A person on 14 days stays on them: the default terms are for new customers only.
+    piet = ea.with_connector(
+        lambda c: c.update(
+            Entity.customers, "piet@example.test", {"phone": "06-1"}, fields=["phone"]
+        )
+    )
+    assert piet.key == "piet@example.test"
+    terms = ea.store.get("customers", "60000000-0000-4000-8000-000000000002")["TermsOfPayment"]
+    assert terms["Name"] == "14 dagen"
     assert found["vatNumber"] == "NL123456789B01"
     assert found["paymentTerms"] == "30 dagen"
 

@@ -6,15 +6,15 @@ Used by the contract tests, the demo and ``koppel sandbox eaccounting``. One ori
   ``grant_type=refresh_token``; answers ``access_token``/``expires_in``/``refresh_token``, and
   rotates the refresh token (a rotated one works once; the configured one keeps working, since a
   restarted koppel only knows that one); OAuth2 errors as ``{"error": ...}``;
-* ``/v2/{collection}`` ``GET`` (``$page``/``$pagesize``/``$filter``/``$orderby`` in the
-  ``Meta``/``Data`` envelope) and ``POST`` (201 with the object), ``/v2/{collection}/{id}``
-  ``GET``/``PUT`` (200; PUT replaces), ``POST /v2/orders/{id}/convert`` (a booked invoice) for
-  customers, articles, orders, customerinvoicedrafts, customerinvoices and the master data
-  (vatcodes, termsofpayments, units, articleaccountcodings, articlelabels), read-only where the
-  API is;
-* a Bearer token check (401), a rate limit of 600 calls a minute per client and endpoint (429
-  with ErrorCode 4010), 400 ``ErrorCode``/``Errors`` bodies from the store's validation, 404 for
-  unknown ids and paths.
+* ``/v2/{collection}`` ``GET`` (``$page``/``$pagesize``/``$filter``/``$orderby``/``$select``
+  in the ``Meta``/``Data`` envelope) and ``POST`` (201 with the object),
+  ``/v2/{collection}/{id}`` ``GET``/``PUT`` (200; PUT replaces; ``DELETE`` answers 405, koppel
+  never deletes), ``POST /v2/orders/{id}/convert`` (a booked invoice) for customers, articles,
+  orders, customerinvoicedrafts, customerinvoices and the master data (vatcodes,
+  termsofpayments, units, articleaccountcodings, articlelabels), read-only where the API is;
+* a Bearer token check (401), a rate limit of 600 calls a minute per client and endpoint URL
+  (429 with ErrorCode 4010), 400 ``ErrorCode``/``Errors`` bodies from the store's validation,
+  404 for unknown ids and paths.
 
 It is wrapped in the shared ``FaultInjector``, whose injected errors use eAccounting's shapes.
 """
@@ -72,7 +72,7 @@ WRITABLE = {
 """Collections the API lets koppel write; the others are read-only here."""
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-QUERY_OPTIONS = {"$page", "$pagesize", "$filter", "$orderby"}
+QUERY_OPTIONS = {"$page", "$pagesize", "$filter", "$orderby", "$select"}
 TOKEN_LIFETIME = 3600
 
 DEFAULT_CREDENTIALS: dict[str, str] = {
@@ -237,7 +237,8 @@ class EAccountingSandbox:
             )
         parts = [p for p in path[len(API_PREFIX) :].split("/") if p]
         segment = parts[0].lower()
-        wait = self.limit.wait(f"{token}:{request.method}:{path.lower()}")
+        # The limit counts per client and endpoint URL (ids included, query string not).
+        wait = self.limit.wait(f"{self.client_id}:{path.lower()}")
         if wait:
             seconds = math.ceil(wait)
             error = ApiError(
@@ -297,6 +298,15 @@ class EAccountingSandbox:
                 rows = sort_rows(rows, order_key(params["$orderby"], fields))
         except QueryError as exc:
             raise ApiError(f"QueryParameterError: {exc}", code=6000) from None
+        if params.get("$select"):
+            chosen = [name.strip() for name in params["$select"].split(",") if name.strip()]
+            unknown_fields = [name for name in chosen if name not in fields]
+            if unknown_fields:
+                message = (
+                    f"QueryParameterError: Could not find a property named '{unknown_fields[0]}'"
+                )
+                raise ApiError(message, code=6000)
+            rows = [{name: row.get(name) for name in chosen} for row in rows]
         total = len(rows)
         start = (page - 1) * size
         return {

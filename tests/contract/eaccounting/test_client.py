@@ -458,3 +458,11 @@ def test_a_full_read_survives_random_faults(ea: EAccounting) -> None:
     numbers = ea.run(go, attempts=8)
     assert numbers == ["1000", "2101", "OLD-1", "TSHIRT-M"]
     assert ea.app.stats.injected
+
+
+def test_select_returns_only_the_named_fields(ea: EAccounting) -> None:
+    """$select narrows each object to the named properties; an unknown one is ErrorCode 6000."""
+    page = ea.run(lambda c: c.list_page(ARTICLES, params={"$select": "Number,Name"}))
+    assert set(page.data[0]) == {"Number", "Name"}
+    with pytest.raises(RejectedError, match="6000"):
+        ea.run(lambda c: c.list_page(ARTICLES, params={"$select": "Colour"}))

@@ -26,6 +26,7 @@ import binascii
 import datetime as dt
 import json
 import math
+import re
 import secrets
 import threading
 import time
@@ -290,6 +291,15 @@ class EAccountingSandbox:
         size = min(size, MAX_PAGE_SIZE)
         rows = self.store.rows(segment)
         fields = set(FIELDS.get(segment, ())) | {k for r in rows for k in r}
+        since = params.get("modifiedSinceUtc") if segment == "customerinvoices" else None
+        if since:  # the invoices' own parameter, beside OData
+            try:
+                if not re.fullmatch(r"[0-9][0-9T:.+\-]*Z?", since):
+                    raise QueryError(since)
+                after = compile_filter(f"ModifiedUtc ge {since}", fields)
+            except QueryError:
+                raise ApiError("modifiedSinceUtc is not a date-time", code=6000) from None
+            rows = [r for r in rows if after(r)]
         try:
             if params.get("$filter"):
                 predicate = compile_filter(params["$filter"], fields)

@@ -466,3 +466,15 @@ def test_select_returns_only_the_named_fields(ea: EAccounting) -> None:
     assert set(page.data[0]) == {"Number", "Name"}
     with pytest.raises(RejectedError, match="6000"):
         ea.run(lambda c: c.list_page(ARTICLES, params={"$select": "Colour"}))
+
+
+def test_invoices_modified_since(ea: EAccounting) -> None:
+    """/customerinvoices also takes its own modifiedSinceUtc parameter."""
+    rows = ea.run(
+        lambda c: c.list_page(INVOICES, params={"modifiedSinceUtc": "2024-03-02T12:00:00Z"})
+    )
+    assert rows.total_results == 1
+    later = ea.run(
+        lambda c: c.list_page(INVOICES, params={"modifiedSinceUtc": "2024-03-02T12:00:01Z"})
+    )
+    assert later.total_results == 0

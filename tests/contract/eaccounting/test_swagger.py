@@ -94,10 +94,14 @@ def _get(ea: EAccounting, path: str) -> Any:
 
 
 def test_every_route_is_in_the_description() -> None:
-    """The sandbox serves no path or method that eAccounting's description lacks."""
+    """The sandbox serves no path or method that eAccounting's description lacks, and every
+    list it filters takes OData query options there (an ``ODataQueryOptions[...]``)."""
     paths = swagger()["paths"]
     for method, path in ROUTES:
         assert method in paths.get(path, {}), f"{method.upper()} {path}"
+    for collection in LISTS:
+        item = response_ref(f"/v2/{collection}").split("[", 1)[1].rstrip("]")
+        assert f"ODataQueryOptions[{item}]" in swagger()["definitions"], collection
 
 
 @pytest.mark.parametrize("collection", LISTS)

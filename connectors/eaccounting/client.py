@@ -75,7 +75,12 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
         match = _TRY_AGAIN.search(message)
         if match:
             error.delay = float(match[1])
-    if isinstance(error, RejectedError):
+    if isinstance(error, AuthenticationError) and status == 403:
+        error.hint = (
+            "the grant lacks a scope or the company a module: koppel needs ea:api and ea:sales "
+            "(ea:accounting for VAT codes), and orders need the company's order module"
+        )
+    elif isinstance(error, RejectedError):
         error.hint = (
             "eAccounting's own validation refused it; the message names the field, and "
             "Visma support finds the request by the ErrorId reference"

@@ -97,6 +97,8 @@ def error_body(status: int) -> tuple[bytes, str]:
             code=4010,
             status=429,
         ).body()
+    elif status == 403:
+        data = ApiError("Forbidden", code=4003, status=status).body()
     else:
         data = ApiError("An error has occurred.", code=5000, status=status).body()
     return json.dumps(data).encode(), "application/json"

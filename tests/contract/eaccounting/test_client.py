@@ -478,3 +478,18 @@ def test_invoices_modified_since(ea: EAccounting) -> None:
         lambda c: c.list_page(INVOICES, params={"modifiedSinceUtc": "2024-03-02T12:00:01Z"})
     )
     assert later.total_results == 0
+
+
+def test_403_says_which_scopes_and_modules_are_needed(ea: EAccounting) -> None:
+    """A 403 (scope or module missing) is an AuthenticationError whose hint names the scopes."""
+
+    async def go(client: EAccountingClient) -> None:
+        await client.tokens.token()
+        ea.app.fail_next(1, status=403)
+        await client.list_page(ORDERS)
+
+    with pytest.raises(AuthenticationError) as caught:
+        ea.run(go)
+    assert caught.value.status == 403
+    assert "ea:sales" in str(caught.value)
+    assert ea.sleep.delays == []

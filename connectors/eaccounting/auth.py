@@ -81,6 +81,7 @@ class TokenSource:
         self._access = access_token or None
         self._expires: float | None = None
         self._refresh = refresh_token
+        self._configured = frozenset(v for v in (access_token, refresh_token) if v)
         self._clock = clock
         self._lock = asyncio.Lock()
         header = basic_header(client_id or "", client_secret or "") if self._refreshable else ""
@@ -166,8 +167,11 @@ class TokenSource:
         access = str(data["access_token"])
         rotated = data.get("refresh_token")
         SECRETS.add(access, *([rotated] if isinstance(rotated, str) else []))
+        # Spent tokens are forgotten, the configured ones never (they stay in the secret).
+        spent = [t for t in (self._access, self._refresh) if t and t not in self._configured]
         if isinstance(rotated, str) and rotated:
             self._refresh = rotated
+        SECRETS.discard(*(t for t in spent if t not in (access, self._refresh)))
         expires_in = data.get("expires_in")
         seconds = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
         self._access, self._expires = access, self._clock() + seconds

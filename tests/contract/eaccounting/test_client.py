@@ -493,3 +493,24 @@ def test_403_says_which_scopes_and_modules_are_needed(ea: EAccounting) -> None:
     assert caught.value.status == 403
     assert "ea:sales" in str(caught.value)
     assert ea.sleep.delays == []
+
+
+def test_spent_tokens_leave_the_secret_registry(ea: EAccounting) -> None:
+    """After a renewal the old access token and the spent rotated refresh token are no
+    longer registered; the configured refresh token and the new tokens are."""
+    from connectors.errors import SECRETS
+
+    tokens = ea.tokens()
+
+    async def go() -> tuple[str, str | None, str, str | None]:
+        old_access = await tokens.token()
+        old_refresh = tokens.refresh_token
+        new_access = await tokens.renew(rejected=old_access)
+        await tokens.aclose()
+        return old_access, old_refresh, new_access, tokens.refresh_token
+
+    old_access, old_refresh, new_access, new_refresh = asyncio.run(go())
+    assert SECRETS.mask(old_access) == old_access
+    assert SECRETS.mask(str(old_refresh)) == old_refresh
+    for live in (new_access, str(new_refresh), REFRESH_TOKEN):
+        assert SECRETS.mask(live) == "***"

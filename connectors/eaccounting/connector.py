@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from connectors.base import CustomerLink, MasterDataCheck, Page, TargetRecord, WriteResult
-from connectors.eaccounting import translate
+from connectors.eaccounting import bodies, resolve, translate, values
 from connectors.eaccounting.capabilities import CAPABILITIES
 from connectors.eaccounting.client import EAccountingClient, ListPage, any_of
 from connectors.eaccounting.models import (
@@ -45,22 +45,6 @@ from reconciler.errors import NotFoundError, RejectedError
 
 KEYS_PER_CALL = 20
 """Values in one OR-filtered look-up: keeps the query string far from any URL limit."""
-READ_ONLY = (
-    "TermsOfPayment",
-    "ChangedUtc",
-    "CreatedUtc",
-    "ModifiedUtc",
-    "LastInvoiceDate",
-    "PayToAccountId",
-    "IsFutureInvoiceDateAllowed",
-    "CodingName",
-    "UnitName",
-    "UnitAbbreviation",
-    "StockBalanceReserved",
-    "StockBalanceAvailable",
-    "StockValue",
-)
-"""Fields eAccounting computes: left out of the bodies koppel sends back."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +85,7 @@ class EAccountingConnector:
         self.client = client
         self.page_size = page_size
         self.write = write or WriteSettings()
-        self._master: translate.MasterData | None = None
+        self._master: values.MasterData | None = None
 
     def __repr__(self) -> str:
         return f"<EAccountingConnector {self.client!r}>"
@@ -109,7 +93,7 @@ class EAccountingConnector:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def master(self, *, reload: bool = False) -> translate.MasterData:
+    async def master(self, *, reload: bool = False) -> values.MasterData:
         """Units, codings, labels and terms of payment, loaded once per connector."""
         if self._master is None or reload:
 
@@ -117,7 +101,7 @@ class EAccountingConnector:
                 rows = await self.client.list_all(resource)
                 return {str(r.get("Id")).lower(): r for r in rows}
 
-            self._master = translate.MasterData(
+            self._master = values.MasterData(
                 units=await by_id(UNITS),
                 codings=await by_id(CODINGS),
                 labels=await by_id(ARTICLE_LABELS),
@@ -287,17 +271,17 @@ class EAccountingConnector:
     # -- target: writes --------------------------------------------------------------------
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         if entity is Entity.customers:
-            body = translate.customer_body(await self._with_terms(record, creating=True))
+            body = bodies.customer_body(await self._with_terms(record, creating=True))
             created = await self.client.create(CUSTOMERS, body)
             return WriteResult(
                 str(record.get("email") or ""),
-                translate.text(created.get("Id")),
+                values.text(created.get("Id")),
                 _extra(customerNumber=created.get("CustomerNumber")),
             )
         if entity is Entity.products:
             body = await self._article_body(record, None)
             created = await self.client.create(ARTICLES, body)
-            return WriteResult(str(record["sku"]), translate.text(created.get("Id")))
+            return WriteResult(str(record["sku"]), values.text(created.get("Id")))
         if entity is Entity.orders:
             order_type = _order_type(record)
             body = await self._order_body(record, None, order_type=order_type)
@@ -305,7 +289,7 @@ class EAccountingConnector:
             created = await self.client.create(resource, body)
             return WriteResult(
                 str(record.get("reference") or ""),
-                translate.text(created.get("Id")),
+                values.text(created.get("Id")),
                 _extra(orderNumber=created.get("Number"), orderType=order_type),
             )
         raise _no_stock("create")
@@ -319,7 +303,7 @@ class EAccountingConnector:
             if wire is None:
                 raise _missing(entity, key)
             terms = await self._with_terms(changed, creating=False)
-            body = translate.customer_body(terms, _base(wire))
+            body = bodies.customer_body(terms, bodies.base_of(wire))
             await self.client.replace(CUSTOMERS, str(wire["Id"]), body)
             return WriteResult(key, str(wire["Id"]))
         if entity is Entity.products:
@@ -334,7 +318,7 @@ class EAccountingConnector:
             if found is None:
                 raise _missing(entity, key)
             order_type, wire = found
-            body = await self._order_body(changed, _base(wire), order_type=order_type)
+            body = await self._order_body(changed, bodies.base_of(wire), order_type=order_type)
             resource = ORDERS if order_type == "order" else INVOICE_DRAFTS
             await self.client.replace(resource, str(wire["Id"]), body)
             return WriteResult(key, str(wire["Id"]), _extra(orderType=order_type))
@@ -344,33 +328,20 @@ class EAccountingConnector:
         """The record with ``paymentTerms`` (a name, or a number of days) as its id; a new
         customer without one gets the connection's default terms (an update keeps its own)."""
         out = dict(record)
-        name = translate.text(out.pop("paymentTerms", None))
+        name = values.text(out.pop("paymentTerms", None))
         if out.get("termsOfPaymentId") or (name is None and not creating):
             return out
-        terms = (await self.master()).terms.values()
-        if name is None:
-            name = self.write.terms_of_payment
-        if name is None:  # the first terms available for sales
-            choices = [t for t in terms if t.get("AvailableForSales", True)]
-            if choices:
-                out["termsOfPaymentId"] = choices[0]["Id"]
-            return out
-        match = _named(terms, name, ("Name", "NameEnglish", "Id")) or next(
-            (t for t in terms if str(t.get("NumberOfDays")) == name.removesuffix("D")), None
-        )
-        if match is None:
-            raise RejectedError(
-                f"eAccounting has no terms of payment {name!r}",
-                system=SYSTEM,
-                operation="resolve terms of payment",
-                hint="use the name of one of the company's terms of payment "
-                f"({', '.join(sorted(str(t.get('Name')) for t in terms))})",
-            )
-        out["termsOfPaymentId"] = match["Id"]
+        name = name or self.write.terms_of_payment
+        try:
+            found = resolve.terms_id(name, (await self.master()).terms)
+        except resolve.UnknownMasterDataError:
+            found = resolve.terms_id(name, (await self.master(reload=True)).terms)
+        if found is not None:
+            out["termsOfPaymentId"] = found
         return out
 
     async def _article_body(self, record: Mapping[str, Any], base: WireRecord | None) -> WireRecord:
-        currency = translate.text(record.get("currency"))
+        currency = values.text(record.get("currency"))
         if currency is not None and currency.upper() != self.write.currency.upper():
             raise RejectedError(
                 f"article {record.get('sku')!r} is priced in {currency}; eAccounting keeps "
@@ -379,61 +350,21 @@ class EAccountingConnector:
                 operation="write article",
                 hint="convert the prices in the mapping, or leave currency unmapped",
             )
+        defaults = {"default_unit": self.write.unit, "default_coding": self.write.coding}
         try:
-            return self._article_wire(record, base, await self.master())
-        except UnknownMasterDataError:
-            # Someone may have added the unit, coding or label since it was loaded: look again.
-            return self._article_wire(record, base, await self.master(reload=True))
-
-    def _article_wire(
-        self, record: Mapping[str, Any], base: WireRecord | None, master: translate.MasterData
-    ) -> WireRecord:
-        unit_id = coding_id = None
-        unit = translate.text(record.get("unit")) or (None if base else self.write.unit)
-        if unit:
-            found = _named(master.units.values(), unit, ("Code", "Abbreviation", "Name", "Id"))
-            if found is None:
-                raise _unknown("unit", unit, master.units.values(), "Code")
-            unit_id = str(found["Id"])
-        coding = translate.text(record.get("coding"))
-        rate = translate.decimal(record.get("taxRate"))
-        if coding is None and rate is not None:
-            found = next(
-                (
-                    c
-                    for c in master.codings.values()
-                    if c.get("IsActive", True) and master.tax_rate(c.get("Id")) == rate
-                ),
-                None,
+            refs = resolve.article_refs(
+                record, await self.master(), creating=base is None, **defaults
             )
-            if found is None:
-                raise _unknown(f"account coding with VAT {rate}%", str(rate), [], "Name")
-            coding_id = str(found["Id"])
-        else:
-            coding = coding or (None if base else self.write.coding)
-            if coding:
-                found = _named(master.codings.values(), coding, ("Name", "NameEnglish", "Id"))
-                if found is None:
-                    raise _unknown(
-                        "article account coding", coding, master.codings.values(), "Name"
-                    )
-                coding_id = str(found["Id"])
-        labels: list[WireRecord] | None = None
-        if "features" in record:
-            features = record.get("features") or {}
-            names = translate.labels_from_features(features if isinstance(features, dict) else {})
-            labels = []
-            for name in names:
-                found = _named(master.labels.values(), name, ("Name",))
-                if found is None:
-                    raise _unknown("article label", name, master.labels.values(), "Name")
-                labels.append(found)
-        return translate.article_body(
+        except resolve.UnknownMasterDataError:
+            # Someone may have added the unit, coding or label since it was loaded: look again.
+            master = await self.master(reload=True)
+            refs = resolve.article_refs(record, master, creating=base is None, **defaults)
+        return bodies.article_body(
             record,
-            _base(base) if base else None,
-            unit_id=unit_id,
-            coding_id=coding_id,
-            labels=labels,
+            bodies.base_of(base) if base else None,
+            unit_id=refs.unit_id,
+            coding_id=refs.coding_id,
+            labels=refs.labels,
         )
 
     async def _order_body(
@@ -441,7 +372,7 @@ class EAccountingConnector:
     ) -> WireRecord:
         out = dict(record)
         if base is None and not out.get("customerId"):
-            email = translate.text(out.get("customerEmail"))
+            email = values.text(out.get("customerEmail"))
             wire = await self._customer_wire(email) if email else None
             if wire is None:
                 raise RejectedError(
@@ -468,7 +399,7 @@ class EAccountingConnector:
                 hint="create the articles first (a products flow), or map the lines' SKUs",
             )
         ids = {sku: str(w["Id"]) for sku, w in articles.items()}
-        return translate.order_body(
+        return bodies.order_body(
             out, base, order_type=order_type, article_ids=ids, currency=self.write.currency
         )
 
@@ -495,48 +426,14 @@ class EAccountingConnector:
                 for c in codes
             ]
         table, fields = tables[kind]
-        return [MasterDataCheck(kind, c, _named(table, c, fields) is not None) for c in codes]
+        return [
+            MasterDataCheck(kind, c, resolve.named(table, c, fields) is not None) for c in codes
+        ]
 
 
 def _by_number(row: WireRecord) -> tuple[int, str]:
     number = str(row.get("CustomerNumber") or "")
     return len(number), number
-
-
-def _named(rows: Any, name: str, fields: Sequence[str]) -> WireRecord | None:
-    wanted = name.strip().lower()
-    for field in fields:
-        for row in rows:
-            if str(row.get(field) or "").strip().lower() == wanted:
-                return dict(row)
-    return None
-
-
-class UnknownMasterDataError(RejectedError):
-    """A name the record uses that the company's master data does not have."""
-
-
-def _unknown(what: str, name: str, rows: Any, field: str) -> UnknownMasterDataError:
-    known = sorted(str(r.get(field)) for r in rows)
-    return UnknownMasterDataError(
-        f"eAccounting has no {what} {name!r}",
-        system=SYSTEM,
-        operation=f"resolve {what}",
-        hint=f"known: {', '.join(known)}" if known else "check the company's master data",
-    )
-
-
-def _base(wire: WireRecord) -> WireRecord:
-    """The object read, as a body to send back: computed fields and nulls left out."""
-    return {k: _no_nulls(v) for k, v in wire.items() if k not in READ_ONLY and v is not None}
-
-
-def _no_nulls(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _no_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_no_nulls(v) for v in value if v is not None]
-    return value
 
 
 def _order_type(record: Mapping[str, Any]) -> str:

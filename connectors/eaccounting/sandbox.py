@@ -42,10 +42,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.eaccounting.sandbox_odata import QueryError, compile_filter, order_key, sort_rows
+from connectors.eaccounting.sandbox_rules import FIELDS
 from connectors.eaccounting.sandbox_store import (
     COLLECTIONS,
     DEFAULT_SEED,
-    FIELDS,
     ApiError,
     CompanyStore,
     stamp,

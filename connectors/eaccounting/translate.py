@@ -1,28 +1,36 @@
-"""Pure translation between eAccounting objects, canonical records and target records.
+"""Pure translation of eAccounting objects into canonical records and target records.
 
-Three directions, no I/O:
+Two directions, no I/O:
 
 * wire objects -> canonical records (eAccounting as a *source*): customers (a company with its
   contact person, or a private person), articles (features and free fields), orders (status from
   the order and, once invoiced, from its invoice's remaining amount);
-* wire objects -> target records (``lookup``: what eAccounting has, in ``models.py`` terms);
-* target records -> wire bodies for POST/PUT, on top of the object read (PUT replaces, so an
-  update starts from the whole object).
+* wire objects -> target records (``lookup``: what eAccounting has, in ``models.py`` terms).
 
-Master data the translations need (units, codings, labels by id; terms of payment) is passed in
-as a ``MasterData`` snapshot the connector loaded.
+Target records -> request bodies is ``bodies.py``. Master data the translations need (units,
+codings, labels by id) comes as a ``values.MasterData`` snapshot the connector loaded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from connectors.eaccounting.models import OrderStatus, WireRecord
+from connectors.eaccounting.values import (
+    HUNDRED,
+    MasterData,
+    compact,
+    date_text,
+    decimal,
+    features_from_labels,
+    parse_utc,
+    plain,
+    split_name,
+    split_street,
+    text,
+)
 from reconciler.canonical import (
     Address,
     Customer,
@@ -32,149 +40,6 @@ from reconciler.canonical import (
     Product,
 )
 from reconciler.canonical import OrderStatus as Status
-
-HUNDRED = Decimal(100)
-
-
-@dataclass(frozen=True)
-class MasterData:
-    """The company's master data by id, as the translations need it."""
-
-    units: Mapping[str, WireRecord] = field(default_factory=dict)
-    codings: Mapping[str, WireRecord] = field(default_factory=dict)
-    labels: Mapping[str, WireRecord] = field(default_factory=dict)
-    terms: Mapping[str, WireRecord] = field(default_factory=dict)
-
-    def unit_code(self, unit_id: object) -> str | None:
-        unit = self.units.get(str(unit_id).lower())
-        return text((unit or {}).get("Code") or (unit or {}).get("Abbreviation"))
-
-    def tax_rate(self, coding_id: object) -> Decimal | None:
-        """The coding's VAT as a percentage (``VatRatePercent`` is a fraction: 0.21 = 21%)."""
-        coding = self.codings.get(str(coding_id).lower())
-        rate = decimal((coding or {}).get("VatRatePercent"))
-        return None if rate is None else plain(rate * HUNDRED)
-
-    def label_names(self, labels: object) -> list[str]:
-        names = []
-        for item in labels if isinstance(labels, list) else []:
-            if not isinstance(item, dict):
-                continue
-            name = item.get("Name") or self.labels.get(str(item.get("Id")).lower(), {}).get("Name")
-            if name:
-                names.append(str(name))
-        return sorted(names)
-
-
-# -- values ----------------------------------------------------------------------------------
-
-
-def text(value: object) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
-
-
-def decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def plain(value: Decimal) -> Decimal:
-    """A decimal without trailing zeros and never in exponent form (``1E+1`` -> ``10``)."""
-    normal = value.normalize()
-    exponent = normal.as_tuple().exponent
-    return normal.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else normal
-
-
-def number(value: object) -> int | float | None:
-    """A JSON number for a body: exact integers stay integers."""
-    amount = decimal(value)
-    if amount is None:
-        return None
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
-def parse_utc(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def date_text(value: object) -> str | None:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and value:
-        return value[:10]
-    return None
-
-
-def compact(record: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if v is not None and not _empty(v)}
-
-
-def _empty(value: object) -> bool:
-    return isinstance(value, str | list) and len(value) == 0
-
-
-_STREET = re.compile(r"^(?P<street>.*?\D)\s+(?P<number>\d+)\s*[-]?\s*(?P<suffix>\S.*)?$")
-
-
-def split_street(line: object) -> dict[str, str]:
-    """Street, house number and suffix from one address line ("Kerkstraat 33 bis")."""
-    value = text(line)
-    if value is None:
-        return {}
-    match = _STREET.match(value)
-    if not match:
-        return {"street": value}
-    parts = {"street": match["street"].strip(), "number": match["number"]}
-    if match["suffix"]:
-        parts["number_suffix"] = match["suffix"].strip()
-    return parts
-
-
-def split_name(full: object) -> tuple[str | None, str | None]:
-    """First name and the rest ("Piet van Dam" -> "Piet", "van Dam")."""
-    value = text(full)
-    if value is None:
-        return None, None
-    first, _, rest = value.partition(" ")
-    return first, (rest.strip() or None)
-
-
-def features_from_labels(names: Sequence[str]) -> dict[str, str]:
-    """Labels as features: ``"kleur: rood"`` -> ``{"kleur": "rood"}``; a plain label is a flag
-    (``"Waterdicht"`` -> ``{"Waterdicht": "true"}``)."""
-    features: dict[str, str] = {}
-    for name in names:
-        key, sep, value = name.partition(":")
-        if sep and key.strip() and value.strip():
-            features[key.strip()] = value.strip()
-        else:
-            features[name.strip()] = "true"
-    return features
-
-
-def labels_from_features(features: Mapping[str, object]) -> list[str]:
-    """The label names that carry these features (the inverse of ``features_from_labels``)."""
-    names = []
-    for key, value in features.items():
-        flag = value is True or str(value).lower() == "true"
-        names.append(str(key) if flag else f"{key}: {value}")
-    return sorted(names)
-
 
 # -- wire -> canonical -----------------------------------------------------------------------
 
@@ -437,176 +302,3 @@ def _line_record(row: WireRecord) -> dict[str, Any]:
             "discountPercentage": plain(discount * HUNDRED) if discount else None,
         }
     )
-
-
-# -- target records -> wire bodies -----------------------------------------------------------
-
-CUSTOMER_WIRE = {
-    "customerNumber": "CustomerNumber",
-    "email": "EmailAddress",
-    "name": "Name",
-    "isPrivatePerson": "IsPrivatePerson",
-    "contactPersonName": "ContactPersonName",
-    "contactPersonEmail": "ContactPersonEmail",
-    "contactPersonPhone": "ContactPersonPhone",
-    "phone": "Telephone",
-    "mobile": "MobilePhone",
-    "vatNumber": "VatNumber",
-    "cocNumber": "CorporateIdentityNumber",
-    "street": "InvoiceAddress1",
-    "address2": "InvoiceAddress2",
-    "postalCode": "InvoicePostalCode",
-    "city": "InvoiceCity",
-    "country": "InvoiceCountryCode",
-    "deliveryName": "DeliveryCustomerName",
-    "deliveryStreet": "DeliveryAddress1",
-    "deliveryPostalCode": "DeliveryPostalCode",
-    "deliveryCity": "DeliveryCity",
-    "deliveryCountry": "DeliveryCountryCode",
-    "currency": "CurrencyCode",
-    "language": "SalesDocumentLanguage",
-    "termsOfPaymentId": "TermsOfPaymentId",
-    "active": "IsActive",
-    "note": "Note",
-}
-ARTICLE_WIRE = {
-    "sku": "Number",
-    "name": "Name",
-    "nameEnglish": "NameEnglish",
-    "netPrice": "NetPrice",
-    "grossPrice": "GrossPrice",
-    "purchasePrice": "PurchasePrice",
-    "active": "IsActive",
-    "sellOnline": "SendToWebshop",
-    "stockTracked": "IsStock",
-    "stockBalance": "StockBalance",
-    "stockLocation": "StockLocationReference",
-}
-ORDER_WIRE = {
-    "reference": "YourReference",
-    "ourReference": "OurReference",
-    "customerId": "CustomerId",
-    "deliveryDate": "DeliveryDate",
-    "deliveryName": "DeliveryCustomerName",
-    "deliveryStreet": "DeliveryAddress1",
-    "deliveryPostalCode": "DeliveryPostalCode",
-    "deliveryCity": "DeliveryCity",
-    "deliveryCountry": "DeliveryCountryCode",
-}
-_NUMERIC = frozenset({"netPrice", "grossPrice", "purchasePrice", "stockBalance"})
-_COUNTRY = frozenset({"country", "deliveryCountry"})
-
-
-def _wire_value(name: str, value: Any) -> Any:
-    if name in _NUMERIC:
-        return number(value)
-    if name in _COUNTRY and isinstance(value, str):
-        return value.strip().upper()
-    if isinstance(value, Decimal):
-        return number(value)
-    return value
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes", "ja")
-    return bool(value)
-
-
-def customer_body(record: Mapping[str, Any], base: WireRecord | None = None) -> WireRecord:
-    """A CustomerApi body: ``base`` (the object read, for a PUT) with the record applied."""
-    body: WireRecord = dict(base or {"IsActive": True})
-    for name, wire in CUSTOMER_WIRE.items():
-        if name in record and record[name] is not None:
-            value = record[name]
-            if name in ("isPrivatePerson", "active"):
-                value = _flag(value)
-            body[wire] = _wire_value(name, value)
-    body.setdefault("IsPrivatePerson", False)
-    body.pop("TermsOfPayment", None)
-    return body
-
-
-def article_body(
-    record: Mapping[str, Any],
-    base: WireRecord | None = None,
-    *,
-    unit_id: str | None = None,
-    coding_id: str | None = None,
-    labels: Sequence[Mapping[str, Any]] | None = None,
-) -> WireRecord:
-    """An ArticleApi body; unit and coding arrive resolved to their ids, labels as the
-    label objects (``ArticleLabelApi`` needs the Name beside the Id)."""
-    body: WireRecord = dict(base or {"IsActive": True})
-    for name, wire in ARTICLE_WIRE.items():
-        if name in record and record[name] is not None:
-            value = record[name]
-            if name in ("active", "sellOnline", "stockTracked"):
-                value = _flag(value)
-            body[wire] = _wire_value(name, value)
-    if record.get("ean"):
-        body["Barcodes"] = [{"Barcode": str(record["ean"]), "BarcodeType": 0}]
-    if unit_id:
-        body["UnitId"] = unit_id
-    if coding_id:
-        body["CodingId"] = coding_id
-    if labels is not None:
-        body["ArticleLabels"] = [{"Id": label["Id"], "Name": label["Name"]} for label in labels]
-    return body
-
-
-def order_body(
-    record: Mapping[str, Any],
-    base: WireRecord | None = None,
-    *,
-    order_type: str,
-    article_ids: Mapping[str, str],
-    currency: str,
-) -> WireRecord:
-    """An OrderApi or CustomerInvoiceDraftApi body; ``article_ids`` maps SKUs to ArticleIds."""
-    body: WireRecord = dict(base or {})
-    for name, wire in ORDER_WIRE.items():
-        if name in record and record[name] not in (None, ""):
-            body[wire] = _wire_value(name, record[name])
-    date = date_text(record.get("orderDate"))
-    body.setdefault("EuThirdParty", False)
-    body.setdefault("RotReducedInvoicingType", 0)
-    if order_type == "order":
-        if date:
-            body["OrderDate"] = date
-        body.setdefault("OrderDate", dt.date.today().isoformat())
-        body["CurrencyCode"] = str(record.get("currency") or body.get("CurrencyCode") or currency)
-        status = record.get("status")
-        body["Status"] = int(status) if status not in (None, "") else body.get("Status", 1)
-        body.setdefault("ReverseChargeOnConstructionServices", False)
-    elif date:
-        body["InvoiceDate"] = date
-    if "lines" in record:
-        body["Rows"] = [
-            _row(line, i, order_type=order_type, article_ids=article_ids)
-            for i, line in enumerate(record.get("lines") or [], start=1)
-        ]
-    return body
-
-
-def _row(
-    line: Mapping[str, Any], index: int, *, order_type: str, article_ids: Mapping[str, str]
-) -> WireRecord:
-    sku = text(line.get("sku"))
-    row: WireRecord = {"LineNumber": index, "IsTextRow": sku is None}
-    if order_type == "order":
-        row.update(IsWorkCost=False, EligibleForReverseChargeOnVat=False)
-    else:
-        row["ReversedConstructionServicesVatFree"] = False
-    if line.get("description"):
-        row["Text"] = str(line["description"])[:2000]
-    if sku is None:
-        return row
-    row["ArticleId"] = article_ids[sku]
-    row["Quantity"] = number(line.get("quantity", 1))
-    if line.get("unitPrice") is not None:
-        row["UnitPrice"] = number(line["unitPrice"])
-    discount = decimal(line.get("discountPercentage"))
-    if discount:
-        row["DiscountPercentage"] = number(discount / HUNDRED)
-    return row

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.eaccounting import translate
+from connectors.eaccounting import bodies, translate, values
 from connectors.eaccounting.mapping import map_record
 from reconciler.canonical import Address, Customer, Entity, OrderStatus, Product
 
@@ -24,15 +24,15 @@ from reconciler.canonical import Address, Customer, Entity, OrderStatus, Product
 )  # fmt: skip
 def test_split_street(line: str, parts: dict[str, str]) -> None:
     """One address line becomes street, number and suffix where it has them."""
-    assert translate.split_street(line) == parts
+    assert values.split_street(line) == parts
 
 
 def test_features_and_labels_are_inverse() -> None:
     """'name: value' labels are features; a plain label is a flag; and back again."""
     names = ["Waterdicht", "kleur: rood", "merk: Noordkaap"]
-    features = translate.features_from_labels(names)
+    features = values.features_from_labels(names)
     assert features == {"Waterdicht": "true", "kleur": "rood", "merk": "Noordkaap"}
-    assert translate.labels_from_features(features) == names
+    assert values.labels_from_features(features) == names
 
 
 @pytest.mark.parametrize(
@@ -55,8 +55,8 @@ def test_order_status(status: int, invoice: dict[str, int] | None, expected: obj
 
 def test_plain_decimals_never_use_exponents() -> None:
     """10% stays 10, not 1E+1, in canonical records and target records alike."""
-    assert str(translate.plain(Decimal("0.1") * 100)) == "10"
-    assert str(translate.plain(Decimal("0.2500"))) == "0.25"
+    assert str(values.plain(Decimal("0.1") * 100)) == "10"
+    assert str(values.plain(Decimal("0.2500"))) == "0.25"
 
 
 def test_company_maps_to_a_customer_with_contact_and_back() -> None:
@@ -67,7 +67,7 @@ def test_company_maps_to_a_customer_with_contact_and_back() -> None:
                                 postal_code="3511 AB", city="Utrecht", country="nl"),
     )  # fmt: skip
     record = map_record(Entity.customers, company.to_data())
-    body = translate.customer_body({**record, "termsOfPaymentId": "t-1"})
+    body = bodies.customer_body({**record, "termsOfPaymentId": "t-1"})
     assert body["IsPrivatePerson"] is False
     assert body["InvoiceCountryCode"] == "NL"
     assert body["ContactPersonName"] == "Jan Jansen"
@@ -82,7 +82,7 @@ def test_article_body_turns_amounts_into_json_numbers() -> None:
     """Prices from the mapping (Decimal or text) are JSON numbers; the EAN a barcode."""
     product = Product(sku="NK-1", name="Haring", price_excl_tax=Decimal("2.50"), ean="871")
     record = map_record(Entity.products, product.to_data())
-    body = translate.article_body(record, unit_id="u", coding_id="c")
+    body = bodies.article_body(record, unit_id="u", coding_id="c")
     assert body == {
         "IsActive": True, "Number": "NK-1", "Name": "Haring", "NetPrice": 2.5,
         "Barcodes": [{"Barcode": "871", "BarcodeType": 0}], "UnitId": "u", "CodingId": "c",
@@ -101,7 +101,7 @@ def test_order_body_rows() -> None:
             {"description": "Bedankt"},
         ],
     }
-    body = translate.order_body(record, order_type="order", article_ids={"A": "a-1"},
+    body = bodies.order_body(record, order_type="order", article_ids={"A": "a-1"},
                                 currency="EUR")  # fmt: skip
     assert body["Status"] == 1
     assert body["CurrencyCode"] == "EUR"
@@ -111,7 +111,7 @@ def test_order_body_rows() -> None:
         "UnitPrice": 9.95, "DiscountPercentage": 0.15,
     }  # fmt: skip
     assert body["Rows"][1]["IsTextRow"] is True
-    draft = translate.order_body(record, order_type="invoice", article_ids={"A": "a-1"},
+    draft = bodies.order_body(record, order_type="invoice", article_ids={"A": "a-1"},
                                  currency="EUR")  # fmt: skip
     assert "Status" not in draft
     assert draft["InvoiceDate"] == "2024-05-01"

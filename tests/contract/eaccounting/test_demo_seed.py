@@ -90,7 +90,8 @@ def test_products_flow_takes_only_what_its_filters_allow(
     assert reasons["VERZ-01"] is not None  # shipping costs: not sold online
     assert "startsWith" in str(reasons["GIFT-25"])
     tent = next(p for p in products if p.sku == "NK-100")
-    assert tent.features == {"kleur": "groen", "merk": "Noordkaap", "Waterdicht": "true"}
+    # Label names follow the tenant's mapping (features.colour): "colour: green" and so on.
+    assert tent.features == {"colour": "green", "brand": "Noordkaap", "Waterdicht": "true"}
     assert (tent.price_excl_tax, tent.ean) == (249, "8719876543210")
 
 

@@ -53,6 +53,13 @@ class SecretRegistry:
                     self._values.add(value)
             self._pattern = None
 
+    def discard(self, *values: str) -> None:
+        """Forget values that can no longer be used (a replaced OAuth2 token), so a long-lived
+        process that rotates tokens does not mask against an ever longer list."""
+        with self._lock:
+            self._values.difference_update(values)
+            self._pattern = None
+
     def mask(self, text: str) -> str:
         """``text`` with every known secret value replaced by ``***``."""
         pattern = self._pattern

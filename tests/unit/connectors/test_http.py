@@ -193,3 +193,11 @@ def test_secret_never_in_logs_errors_or_repr(server, caplog) -> None:
     assert caplog.records, "httpx should have logged the request"
     assert all(SECRET not in record.getMessage() for record in caplog.records)
     assert SECRETS.mask(f"x{SECRET}y") == "x***y"
+
+
+def test_discarded_secrets_are_no_longer_masked() -> None:
+    """A spent token is forgotten by the registry (rotating OAuth2 tokens would otherwise make
+    the list, and every log line's masking, grow without end); others stay masked."""
+    SECRETS.add("spent-token-0001", "live-token-0002")
+    SECRETS.discard("spent-token-0001")
+    assert SECRETS.mask("spent-token-0001 live-token-0002") == "spent-token-0001 ***"

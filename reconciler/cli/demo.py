@@ -96,7 +96,8 @@ def demo(directory: Path | None, tenant: str) -> None:
         console.print(("[green]✔[/green] " if ok else "[red]✘[/red] ") + text)
     if failed:
         console.print(
-            f"  ({failed} records failed on purpose in the first pass, each with its reason above)"
+            f"  ({failed} record{'s' if failed != 1 else ''} failed in the first pass; "
+            "the reasons are above)"
         )
     if not all(ok for _, ok in checks):
         sys.exit(1)

@@ -53,6 +53,10 @@ def sandbox_app(system: str, *, seed: Path | None, credentials: Mapping[str, str
     return _module(system).create_app(seed=seed, **credentials_of(system, credentials))
 
 
+def _secretish(name: str) -> bool:
+    return any(part in name for part in ("secret", "token", "key", "password"))
+
+
 def _pairs(values: tuple[str, ...]) -> dict[str, str]:
     pairs = {}
     for value in values:
@@ -121,6 +125,15 @@ def sandbox(
     options = {k: v for k, v in named.items() if v is not None and k in defaults}
     credentials = credentials_of(system, {**from_env, **options, **_pairs(given)})
     app = sandbox_app(system, seed=seed, credentials=credentials)
-    shown = ", ".join(f"{k}={v}" for k, v in credentials.items() if k not in {"secret"})
+    given_names = {*from_env, *options, *_pairs(given)}
+    # The built-in defaults are public sandbox values; what a person gave is not repeated.
+    shown = ", ".join(
+        f"{k}=…" if k in given_names and _secretish(k) else f"{k}={v}"
+        for k, v in credentials.items()
+    )
+    if port == 0:
+        from connectors.sandbox import free_port
+
+        port = free_port(host)
     click.echo(f"{system} sandbox on http://{host}:{port} ({shown}; Ctrl-C stops it)", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")

@@ -14,30 +14,9 @@ from connectors.afas.models import GetConnectorSettings
 from connectors.afas.sandbox import SandboxApp, create_app
 from connectors.http import ClientSettings, RetryPolicy
 from connectors.sandbox import SandboxServer
+from tests.contract.doubles import Recorder
 
 TOKEN = "949C1A9CD9AE4797950D94F55A7A4D056770472D4963CB9A8D3800BEE0CCE6A2"
-
-
-class Recorder:
-    """A ``sleep`` that records the delays instead of waiting, so retries cost no time."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """A real HTTP transport that keeps every request, for checking what the client sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await super().handle_async_request(request)
 
 
 @dataclass

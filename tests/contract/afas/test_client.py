@@ -19,7 +19,8 @@ from reconciler.errors import (
     RejectedError,
     UnavailableError,
 )
-from tests.contract.afas.conftest import TOKEN, Afas, Recorder
+from tests.contract.afas.conftest import TOKEN, Afas
+from tests.contract.doubles import Recorder
 
 ORDER = {
     "FbSales": {

@@ -17,7 +17,8 @@ from connectors.afas.models import ConnectorOverride, GetConnectorSettings, Writ
 from connectors.base import Connector
 from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, Product, StockLevel
 from reconciler.errors import RejectedError
-from tests.contract.afas.conftest import Afas, Recorder
+from tests.contract.afas.conftest import Afas
+from tests.contract.doubles import Recorder
 
 
 def connector(afas: Afas, **kwargs: Any) -> AfasConnector:

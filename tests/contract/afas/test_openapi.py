@@ -25,7 +25,8 @@ import pytest
 from connectors.afas.client import token_header
 from connectors.afas.connector import AfasConnector
 from reconciler.canonical import Entity
-from tests.contract.afas.conftest import TOKEN, Afas, RecordingTransport
+from tests.contract.afas.conftest import TOKEN, Afas
+from tests.contract.doubles import RecordingTransport
 
 REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "afas-openapi"
 pytestmark = pytest.mark.skipif(

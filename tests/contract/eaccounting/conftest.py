@@ -17,34 +17,13 @@ from connectors.eaccounting.sandbox import DEFAULT_CREDENTIALS, SandboxApp, crea
 from connectors.eaccounting.sandbox_store import CompanyStore
 from connectors.http import ClientSettings, RetryPolicy
 from connectors.sandbox import SandboxServer
+from tests.contract.doubles import Recorder
 
 T = TypeVar("T")
 CLIENT_ID = DEFAULT_CREDENTIALS["client_id"]
 CLIENT_SECRET = "ea-client-secret-0f3d9a"
 REFRESH_TOKEN = "ea-refresh-token-77c1b2"
 ACCESS_TOKEN = "ea-fixed-access-token-5e6f"
-
-
-class Recorder:
-    """A ``sleep`` that records the delays instead of waiting, so retries cost no time."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """A real HTTP transport that keeps every request, for checking what the client sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await super().handle_async_request(request)
 
 
 @dataclass

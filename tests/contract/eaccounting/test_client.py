@@ -20,13 +20,13 @@ from reconciler.errors import (
     RejectedError,
     UnavailableError,
 )
+from tests.contract.doubles import RecordingTransport
 from tests.contract.eaccounting.conftest import (
     ACCESS_TOKEN,
     CLIENT_ID,
     CLIENT_SECRET,
     REFRESH_TOKEN,
     EAccounting,
-    RecordingTransport,
 )
 
 TERMS_30 = "10000000-0000-4000-8000-000000000001"

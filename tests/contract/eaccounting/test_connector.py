@@ -27,7 +27,8 @@ from reconciler.canonical import (
     Product,
 )
 from reconciler.errors import NotFoundError, RejectedError
-from tests.contract.eaccounting.conftest import EAccounting, RecordingTransport
+from tests.contract.doubles import RecordingTransport
+from tests.contract.eaccounting.conftest import EAccounting
 
 COMPANY = Customer(
     email="inkoop@hutten.test",

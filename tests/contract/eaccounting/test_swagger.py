@@ -23,7 +23,8 @@ import pytest
 
 from connectors.eaccounting.mapping import map_record
 from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, Product
-from tests.contract.eaccounting.conftest import ACCESS_TOKEN, EAccounting, RecordingTransport
+from tests.contract.doubles import RecordingTransport
+from tests.contract.eaccounting.conftest import ACCESS_TOKEN, EAccounting
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = ROOT.parent / "shared" / "reference" / "eaccounting" / "eaccounting-api-v2.swagger.json"

@@ -18,32 +18,11 @@ from connectors.economic.sandbox import DEFAULT_CREDENTIALS, SandboxApp, create_
 from connectors.economic.sandbox_store import EconomicStore
 from connectors.http import ClientSettings, RetryPolicy
 from connectors.sandbox import SandboxServer
+from tests.contract.doubles import Recorder
 
 APP = "Xk3-app-secret-token-for-the-contract-tests"
 GRANT = "Yq7-agreement-grant-token-for-the-contract-tests"
 T = TypeVar("T")
-
-
-class Recorder:
-    """A ``sleep`` that records the delays instead of waiting, so retries cost no time."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """A real HTTP transport that keeps every request, for checking what the client sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await super().handle_async_request(request)
 
 
 @dataclass

@@ -18,8 +18,9 @@ from reconciler.errors import (
     RejectedError,
     UnavailableError,
 )
+from tests.contract.doubles import RecordingTransport
 
-from .conftest import APP, GRANT, Economic, RecordingTransport
+from .conftest import APP, GRANT, Economic
 
 CUSTOMER: dict[str, Any] = {
     "name": "Buitenhuis BV",

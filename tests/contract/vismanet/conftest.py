@@ -14,33 +14,12 @@ from connectors.vismanet.client import VismaNetClient
 from connectors.vismanet.connector import VismaNetConnector
 from connectors.vismanet.sandbox import DEFAULT_CREDENTIALS, SandboxApp, create_app
 from connectors.vismanet.sandbox_store import VismaNetStore
+from tests.contract.doubles import Recorder
 
 CLIENT_ID = DEFAULT_CREDENTIALS["client_id"]
 CLIENT_SECRET = DEFAULT_CREDENTIALS["client_secret"]
 REFRESH_TOKEN = DEFAULT_CREDENTIALS["refresh_token"]
 COMPANY = DEFAULT_CREDENTIALS["company_id"]
-
-
-class Recorder:
-    """A ``sleep`` that records the delays instead of waiting, so retries cost no time."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-class RecordingTransport(httpx.AsyncHTTPTransport):
-    """A real HTTP transport that keeps every request, for checking what the client sent."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await super().handle_async_request(request)
 
 
 @dataclass

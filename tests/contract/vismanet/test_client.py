@@ -20,11 +20,10 @@ from reconciler.errors import (
     RejectedError,
     UnavailableError,
 )
+from tests.contract.doubles import Recorder, RecordingTransport
 from tests.contract.vismanet.conftest import (
     CLIENT_SECRET,
     REFRESH_TOKEN,
-    Recorder,
-    RecordingTransport,
     VismaNet,
 )
 

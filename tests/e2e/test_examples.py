@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli.main import cli
+from reconciler.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS = ROOT / "specs"
@@ -68,11 +70,30 @@ def test_a_broken_reference_gives_one_clear_line(tmp_path: Path) -> None:
     assert "known: anonymous-sales" in errors[0]
 
 
-def test_demo_of_a_tenant_without_sandboxes_shows_it() -> None:
-    """`koppel demo --tenant` for a tenant whose systems have no sandbox yet validates the
-    examples and shows that tenant's connections and flows."""
+def test_demo_of_another_tenant_runs_it_against_its_sandboxes() -> None:
+    """`koppel demo --tenant` shows that tenant's connections and flows, then reconciles it
+    against sandboxes of its own systems (AsPos and AFAS here)."""
     result = CliRunner().invoke(cli, ["demo", "--specs", str(SPECS), "--tenant", "radhaus-weber"])
     assert result.exit_code == 0, result.output
     assert "tenant radhaus-weber" in result.output
     assert "aspos → afas" in result.output
-    assert "no pass runs" in result.output
+    assert "AsPos sandbox" in result.output
+    assert "✔ every flow ran (5 flows)" in result.output
+    assert "✔ the second pass wrote nothing" in result.output
+
+
+def test_demo_of_a_tenant_without_sandboxes_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tenant whose system has no sandbox in this build is validated and shown; no pass runs."""
+    from reconciler.demo import run
+
+    real = run._sandbox_module
+
+    def without_aspos(system: str) -> object:
+        if system == "aspos":
+            raise UsageError("aspos has no sandbox in this build")
+        return real(system)
+
+    monkeypatch.setattr(run, "_sandbox_module", without_aspos)
+    result = CliRunner().invoke(cli, ["demo", "--specs", str(SPECS), "--tenant", "radhaus-weber"])
+    assert result.exit_code == 0, result.output
+    assert "no pass runs: this build has no sandbox for aspos" in result.output

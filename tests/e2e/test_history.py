@@ -80,7 +80,7 @@ def test_history_names_the_changed_field_paths(
     assert removed["documents"][0]["fields"] == [
         {"path": "spec.entries.creditcard", "change": "removed", "old": "04"}
     ]
-    assert _commit(history_json, spec_history.sha("initial"))["counts"]["added"] == 65
+    assert _commit(history_json, spec_history.sha("initial"))["counts"]["added"] == 66
 
 
 def test_history_reports_the_broken_commit_and_its_fix(

@@ -196,7 +196,7 @@ def _customers() -> list[Customer]:
             last_name="Holm",
             phone="+45 3312 3456",
             vat_number="DK12345678",
-            classification="DK",
+            classification="1",  # the e-conomic customer group, mapped to class DK
             billing_address=Address(
                 street="Nørregade", number="7", postal_code="1165", city="København", country="DK"
             ),
@@ -205,7 +205,7 @@ def _customers() -> list[Customer]:
             email="lars@example.test",
             first_name="Lars",
             last_name="Jensen",
-            classification="DK",
+            classification="1",
             billing_address=Address(
                 street="Vestergade", number="3", postal_code="8000", city="Aarhus", country="DK"
             ),

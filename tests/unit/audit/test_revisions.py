@@ -53,7 +53,7 @@ def test_a_broken_revision_loads_what_parses_and_counts_its_problems(
     assert loaded.snapshot.unreadable_files == {"specs/bakkerij-jansen/flows.yaml"}
     (problem,) = loaded.diagnostics
     assert problem.file == "specs/bakkerij-jansen/flows.yaml"
-    assert len(loaded.snapshot.documents) == 66 - 5  # 65 examples + a tenant, minus 5 flows
+    assert len(loaded.snapshot.documents) == 67 - 5  # 66 examples + a tenant, minus 5 flows
 
 
 def test_a_missing_spec_path_is_an_empty_revision(spec_history: SpecHistory) -> None:

@@ -58,7 +58,7 @@ def test_the_examples_compared_with_themselves_are_no_change(examples: SpecSet) 
     """A snapshot of the example specs diffed with itself has no change and nothing
     uncompared."""
     snap = snapshot(examples)
-    assert len(snap.documents) == 65
+    assert len(snap.documents) == 66
     result = diff(snap, snap)
     assert result.empty
     assert result.uncompared == ()

@@ -13,7 +13,7 @@ counted as koppel's. Measured, each against fresh sandboxes:
 - the no-op second pass (incremental, from the cursor) and a ``reread`` pass (every source
   record read again, answered by fingerprints): time as a share of the initial pass and the
   per-record target reads;
-- koppel's peak RSS (``ru_maxrss`` of the pass's own process) for a plan pass (``plan_pass``,
+- koppel's peak RSS (``VmHWM`` of the pass's own process) for a plan pass (``plan_pass``,
   ``full=True``: every source record read and looked up in the target, nothing written) of the
   products flow at ``--products`` and at 10 times as many, against an empty till.
 
@@ -119,7 +119,8 @@ def memory(tmp: Path, products: int) -> dict[str, Any]:
         sizes[str(size)] = _rounded(figures)
     small, large = (sizes[str(s)]["peak_rss_mib"] for s in (products, products * MEMORY_FACTOR))
     return {
-        "measured": "peak RSS (ru_maxrss) of the koppel process running plan_pass(full=True) of "
+        "measured": "peak RSS (VmHWM, the process's own high-water mark) of the koppel "
+        "process running plan_pass(full=True) of "
         "the products flow: every AFAS article read and looked up in an empty MplusKASSA, the "
         "plan spooled to disk, nothing written",
         "passes": sizes,

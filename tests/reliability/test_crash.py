@@ -22,6 +22,9 @@ KILLS = 15
 ANSWER_DELAY = 0.02
 """Seconds every answer to a write is held back after the work is done: passes take long enough
 for kills to land mid-write, and a share of them lands after a write and before its answer."""
+SIZES = {"products": 150, "orders": 100, "customers": 30}
+"""Enough work that 15 kills land before the passes run out of it: each restart goes on where
+the killed one stopped, and a pass is quick (its state is written per page)."""
 DEADLINE = 120.0
 """Generous bound on any single wait, so a hang fails the test instead of stalling CI."""
 
@@ -122,15 +125,15 @@ def test_sigkill_at_random_points_leaves_the_targets_as_one_clean_run(tmp_path: 
     and before its answer: recorded, not written again)."""
     rng = random.Random(SEED)
     specs = _specs(tmp_path)
-    with Sandboxes.start() as clean:
+    with Sandboxes.start(**SIZES) as clean:
         _apply_until_done(_command("apply", specs, tmp_path / "clean.db", clean, "--confirm"))
         expected = clean.snapshot()
         assert clean.contents().duplicates() == {}
-    assert len(expected["afas orders"]) == 44  # 40 generated paid sales + the demo's 4
-    assert len(expected["kassa articles"]) >= 68
+    assert len(expected["afas orders"]) == 104  # 100 generated paid sales + the demo's 4
+    assert len(expected["kassa articles"]) >= 158
 
     state = tmp_path / "state.db"
-    with Sandboxes.start(answer_delay=ANSWER_DELAY) as sandboxes:
+    with Sandboxes.start(answer_delay=ANSWER_DELAY, **SIZES) as sandboxes:
         apply = _command("apply", specs, state, sandboxes, "--confirm")
         kills: list[str] = []
         finished = 0

@@ -14,7 +14,7 @@ Per layering, the engine imports this protocol, never a client; clients live und
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -64,6 +64,12 @@ class CustomerLink:
 
     id_field: str = "debtorId"
     order_field: str = "debtorId"
+
+
+Rotated = Callable[[str], None]
+"""Called with a new refresh token when an OAuth2 system rotated it (eAccounting and Twinfield
+spend a refresh token when it is used): the secret reference it came from keeps it, so the next
+process does not start from a spent one."""
 
 
 DEFAULT_KEY_FIELDS: dict[str, str] = {

@@ -7,6 +7,7 @@ names a module exposing ``CAPABILITIES``.
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from functools import cache
 from importlib.metadata import entry_points
@@ -20,6 +21,8 @@ from reconciler.spec.models.base import SecretRef
 
 SecretLookup = Callable[[SecretRef, str], str]
 """(reference, whose secret) -> value."""
+SecretKeeper = Callable[[SecretRef, str, str], None]
+"""(reference, new value, whose secret): store a rotated secret where the reference points."""
 
 BUILTIN: Mapping[str, str] = {
     "afas-profit": "connectors.afas",
@@ -72,7 +75,9 @@ def default_mapping(system: str) -> Mapping[Entity, Mapping[str, str]]:
     return table if isinstance(table, Mapping) else {}
 
 
-def connect(connection: object, *, secret: SecretLookup) -> Connector:
+def connect(
+    connection: object, *, secret: SecretLookup, keep: SecretKeeper | None = None
+) -> Connector:
     """A connector for one tenant connection (a spec model of that system's connection).
 
     ``secret(ref, what)`` resolves a secret reference; the connector package's ``connect``
@@ -91,7 +96,9 @@ def connect(connection: object, *, secret: SecretLookup) -> Connector:
             operation="connect",
             hint="the system's capability table exists, but koppel cannot talk to it yet",
         )
-    built = factory(connection, secret=secret)
+    # Only OAuth2 systems whose refresh tokens rotate take ``keep``.
+    takes_keep = keep is not None and "keep" in inspect.signature(factory).parameters
+    built = factory(connection, secret=secret, **({"keep": keep} if takes_keep else {}))
     if not isinstance(built, Connector):
         raise TypeError(f"{system}: connect() returned {type(built).__name__}")
     return built

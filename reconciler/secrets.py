@@ -7,12 +7,16 @@ Resolved values are registered with the connectors' masking registry by the clie
 
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.errors import SecretError
 from reconciler.spec.models.base import SecretRef
+
+log = logging.getLogger("koppel.secrets")
 
 
 class SecretResolver:
@@ -23,10 +27,14 @@ class SecretResolver:
     ) -> None:
         self._environ = os.environ if environ is None else environ
         self._files = dict(files or {})
+        self._kept: dict[str, str] = {}
+        """Environment variable -> a rotated value this process keeps in its place."""
         """Path -> content standing in for secret files (the demo and tests)."""
 
     def resolve(self, ref: SecretRef, *, what: str) -> str:
         """The secret's value; ``what`` says whose secret it is, for the error message."""
+        if ref.env is not None and ref.env in self._kept:
+            return self._kept[ref.env]
         if ref.env is not None:
             value = self._environ.get(ref.env)
             if value is None or not value.strip():
@@ -49,3 +57,45 @@ class SecretResolver:
         if not value:
             raise SecretError(f"{what}: the secret file {path} is empty")
         return value
+
+    def keep(self, ref: SecretRef, value: str, *, what: str) -> bool:
+        """Store a rotated secret (an OAuth2 refresh token spent by its use) where ``ref``
+        points, so the next process starts from it; True when it outlives this process.
+
+        A file reference is rewritten atomically (a temporary file beside it, mode 0600, then a
+        rename); an environment variable cannot be changed from here, so the value is kept for
+        this process only and a warning says to use a file reference. Never logs the value."""
+        if ref.env is not None:
+            self._kept[ref.env] = value
+            log.warning(
+                "%s rotated; the environment variable %s cannot keep it past this process: "
+                "refer to it as {file: PATH} so koppel can store the new one",
+                what,
+                ref.env,
+            )
+            return False
+        path = str(ref.file)
+        if path in self._files:
+            self._files[path] = value
+            return True
+        target = Path(path)
+        try:
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    out.write(value + "\n")
+                os.chmod(temporary, 0o600)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            log.warning(
+                "%s rotated but the secret file %s cannot be rewritten (%s): the next process "
+                "starts from the old one",
+                what,
+                target,
+                exc.strerror or type(exc).__name__,
+            )
+            return False
+        return True

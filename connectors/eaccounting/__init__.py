@@ -29,6 +29,7 @@ def create_connector(
     client_secret: str | None = None,
     refresh_token: str | None = None,
     write: WriteSettings | None = None,
+    on_rotated: Callable[[str], None] | None = None,
 ) -> EAccountingConnector:
     """One eAccounting connection as a ``Connector``; secrets are the resolved values."""
     from connectors.eaccounting.auth import TokenSource
@@ -42,15 +43,20 @@ def create_connector(
         client_id=client_id,
         client_secret=client_secret,
         refresh_token=refresh_token,
+        on_rotated=on_rotated,
     )
     client = EAccountingClient(endpoint=endpoint or API_URLS[environment], tokens=tokens)
     return EAccountingConnector(client, write=write)
 
 
 def connect(
-    connection: EAccountingConnection, *, secret: Callable[..., str]
+    connection: EAccountingConnection,
+    *,
+    secret: Callable[..., str],
+    keep: Callable[..., None] | None = None,
 ) -> EAccountingConnector:
-    """The connector for a tenant's ``eaccounting`` connection spec (see ``registry.connect``)."""
+    """The connector for a tenant's ``eaccounting`` connection spec (see ``registry.connect``);
+    ``keep(ref, value, what)`` stores a rotated refresh token in the reference it came from."""
 
     def resolve(ref: object, what: str) -> str | None:
         return None if ref is None else secret(ref, what)
@@ -63,4 +69,13 @@ def connect(
         client_id=connection.client_id,
         client_secret=resolve(connection.client_secret, "eAccounting client secret"),
         refresh_token=resolve(connection.refresh_token, "eAccounting refresh token"),
+        on_rotated=_keeper(keep, connection.refresh_token, "eAccounting refresh token"),
     )
+
+
+def _keeper(
+    keep: Callable[..., None] | None, ref: object, what: str
+) -> Callable[[str], None] | None:
+    if keep is None or ref is None:
+        return None
+    return lambda value: keep(ref, value, what)

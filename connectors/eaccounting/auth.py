@@ -71,7 +71,9 @@ class TokenSource:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep | None = None,
         clock: Callable[[], float] = time.monotonic,
+        on_rotated: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_rotated = on_rotated
         self._refreshable = bool(client_id and client_secret and refresh_token)
         if not access_token and not self._refreshable:
             raise ValueError(
@@ -169,8 +171,10 @@ class TokenSource:
         SECRETS.add(access, *([rotated] if isinstance(rotated, str) else []))
         # Spent tokens are forgotten, the configured ones never (they stay in the secret).
         spent = [t for t in (self._access, self._refresh) if t and t not in self._configured]
-        if isinstance(rotated, str) and rotated:
+        if isinstance(rotated, str) and rotated and rotated != self._refresh:
             self._refresh = rotated
+            if self._on_rotated is not None:
+                self._on_rotated(rotated)
         SECRETS.discard(*(t for t in spent if t not in (access, self._refresh)))
         expires_in = data.get("expires_in")
         seconds = float(expires_in) if isinstance(expires_in, int | float) else 3600.0

@@ -18,8 +18,14 @@ if TYPE_CHECKING:
 __all__ = ["CAPABILITIES", "connect"]
 
 
-def connect(connection: TwinfieldConnection, *, secret: Callable[..., str]) -> TwinfieldConnector:
-    """The connector for a tenant's ``twinfield`` connection spec (see ``registry.connect``)."""
+def connect(
+    connection: TwinfieldConnection,
+    *,
+    secret: Callable[..., str],
+    keep: Callable[..., None] | None = None,
+) -> TwinfieldConnector:
+    """The connector for a tenant's ``twinfield`` connection spec (see ``registry.connect``);
+    ``keep(ref, value, what)`` stores a rotated refresh token in the reference it came from."""
     from connectors.twinfield.client import Credentials, TwinfieldClient
     from connectors.twinfield.connector import TwinfieldConnector
 
@@ -37,5 +43,8 @@ def connect(connection: TwinfieldConnection, *, secret: Callable[..., str]) -> T
         credentials=credentials,
         identity_endpoint=connection.identity_endpoint,
         endpoint=connection.endpoint,
+        on_rotated=None
+        if keep is None or connection.refresh_token is None
+        else lambda value: keep(connection.refresh_token, value, "Twinfield refresh token"),
     )
     return TwinfieldConnector(client)

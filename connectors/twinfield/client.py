@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,7 +148,9 @@ class TwinfieldClient:
         transport: httpx.AsyncBaseTransport | None = None,
         observer: Observer | None = None,
         sleep: Sleep = asyncio.sleep,
+        on_rotated: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_rotated = on_rotated
         if not credentials.access_token and not credentials.can_refresh:
             raise AuthenticationError(
                 "the connection has neither an access token nor clientId, clientSecret and "
@@ -223,6 +225,8 @@ class TwinfieldClient:
         rotated = data.get("refresh_token")
         if isinstance(rotated, str) and rotated:
             SECRETS.add(rotated)
+            if rotated != self._refresh_token and self._on_rotated is not None:
+                self._on_rotated(rotated)
             self._refresh_token = rotated
 
     async def _validate(self) -> None:

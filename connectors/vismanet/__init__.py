@@ -18,8 +18,14 @@ if TYPE_CHECKING:
 __all__ = ["CAPABILITIES", "connect"]
 
 
-def connect(connection: VismaNetConnection, *, secret: Callable[..., str]) -> VismaNetConnector:
-    """The connector for a tenant's ``visma-net`` connection spec (see ``registry.connect``)."""
+def connect(
+    connection: VismaNetConnection,
+    *,
+    secret: Callable[..., str],
+    keep: Callable[..., None] | None = None,
+) -> VismaNetConnector:
+    """The connector for a tenant's ``visma-net`` connection spec (see ``registry.connect``);
+    ``keep(ref, value, what)`` stores a rotated refresh token in the reference it came from."""
     from connectors.vismanet.client import VismaNetClient
     from connectors.vismanet.connector import VismaNetConnector
 
@@ -34,6 +40,9 @@ def connect(connection: VismaNetConnection, *, secret: Callable[..., str]) -> Vi
         client_id=connection.client_id,
         client_secret=resolved(connection.client_secret, "client secret"),
         refresh_token=resolved(connection.refresh_token, "refresh token"),
+        on_rotated=None
+        if keep is None or connection.refresh_token is None
+        else lambda value: keep(connection.refresh_token, value, "Visma.net refresh token"),
     )
     return VismaNetConnector(
         client, branch=str(connection.branch) if connection.branch is not None else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -123,6 +123,7 @@ class VismaNetClient:
         transport: httpx.AsyncBaseTransport | None = None,
         observer: Observer | None = None,
         sleep: Sleep | None = None,
+        on_rotated: Callable[[str], None] | None = None,
     ) -> None:
         if access_token is None and not (client_id and client_secret):
             raise ValueError(
@@ -134,6 +135,7 @@ class VismaNetClient:
         self.client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
+        self._on_rotated = on_rotated
         self._access_token = access_token
         self._token_lock = asyncio.Lock()
         self.token_requests = 0
@@ -220,6 +222,8 @@ class VismaNetClient:
             rotated = data.get("refresh_token")
             if isinstance(rotated, str) and rotated:
                 SECRETS.add(rotated)
+                if rotated != self._refresh_token and self._on_rotated is not None:
+                    self._on_rotated(rotated)
                 self._refresh_token = rotated
             self._access_token = token
             return token

@@ -48,7 +48,10 @@ class Connections:
             def lookup(ref: SecretRef, whose: str = what) -> str:
                 return self.secrets.resolve(ref, what=whose)
 
-            self._open[key] = registry.connect(connection, secret=lookup)
+            def keep(ref: SecretRef, value: str, whose: str) -> None:
+                self.secrets.keep(ref, value, what=f"{what}: {whose}")
+
+            self._open[key] = registry.connect(connection, secret=lookup, keep=keep)
         return self._open[key]
 
     async def aclose(self) -> None:

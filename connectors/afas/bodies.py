@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.afas.models import ItemType, WriteSettings, to_afas_country
-from connectors.afas.translate import compact, date_text, number, text
+from connectors.afas.translate import compact
+from connectors.values import iso_date, number, text
 from reconciler.canonical import OrderType
 from reconciler.errors import MappingError
 
@@ -163,7 +164,7 @@ def sales_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[str,
     fields: dict[str, Any] = {
         "OrNu": record.get("orderNumber"),
         "DbId": record.get("debtorId"),
-        "OrDa": date_text(record.get("orderDate")),
+        "OrDa": iso_date(record.get("orderDate")),
         "RfCs": record.get("reference"),
         "CuId": record.get("currency"),
         "Unit": int(administration) if administration is not None else None,
@@ -228,7 +229,7 @@ def _line(
 
 def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[str, dict[str, Any]]:
     """(``FiEntries``, body with root ``FiEntryPar``) for a financial mutation."""
-    date = date_text(record.get("orderDate")) or ""
+    date = iso_date(record.get("orderDate")) or ""
     year = int(record.get("year") or date[:4])
     period = int(record.get("period") or date[5:7])
     administration = record.get("administration") or settings.administration
@@ -237,8 +238,8 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
             {
                 "VaAs": str(entry.get("accountType", "1")),
                 "AcNr": str(entry["account"]),
-                "EnDa": date_text(entry.get("date")) or date,
-                "BpDa": date_text(entry.get("date")) or date,
+                "EnDa": iso_date(entry.get("date")) or date,
+                "BpDa": iso_date(entry.get("date")) or date,
                 "BpNr": record.get("reference"),
                 # A debtor line's invoice number is the reference unless the entry names one,
                 # so the booking is found again in Profit_Debtor_Invoices (no duplicates).
@@ -248,7 +249,7 @@ def entries_body(record: Mapping[str, Any], settings: WriteSettings) -> tuple[st
                 "AmDe": number(entry.get("debit") or 0),
                 "AmCr": number(entry.get("credit") or 0),
                 "VaId": entry.get("vatCode"),
-                "DaEx": date_text(entry.get("dueDate")),
+                "DaEx": iso_date(entry.get("dueDate")),
             }
         )
         for entry in record.get("entries") or _entries_of_lines(record)
@@ -313,7 +314,7 @@ def article_body(
         "VaRc": record.get("vatGroup"),
         "SaPrice": number(record["salesPrice"]) if record.get("salesPrice") is not None else None,
         "CoPrice": number(record["costPrice"]) if record.get("costPrice") is not None else None,
-        "DatPri": date_text(record.get("priceDate")),
+        "DatPri": iso_date(record.get("priceDate")),
         "VaBc": ("3" if len(ean) == 13 else "0") if ean else None,
         "BaCo": ean,
         "Bl": record.get("blocked"),

@@ -16,11 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.afas.models import ItemType, to_iso_country
+from connectors.values import decimal, iso_date, text
 from reconciler.canonical import (
     Address,
     Customer,
@@ -89,42 +90,9 @@ def afas_datetime(value: dt.datetime) -> str:
     return value.replace(tzinfo=None, microsecond=0).isoformat()
 
 
-def decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def number(value: object) -> int | float:
-    """A JSON number for a body: exact integers stay integers."""
-    amount = Decimal(str(value))
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
-def date_text(value: object) -> str | None:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and value:
-        return value[:10]
-    return None
-
-
 def _get(row: Row, columns: Columns, logical: str) -> Any:
     column = columns.get(logical)
     return row.get(column) if column else None
-
-
-def text(value: object) -> str | None:
-    """A value as stripped text, or None when it is empty."""
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
 
 
 def compact(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -345,7 +313,7 @@ def order_record(
         "orderType": ORDER_KINDS[kind].value if kind in ORDER_KINDS else None,
         "reference": text(_get(header, header_columns, "reference")),
         "debtorId": text(_get(header, header_columns, "debtorId")),
-        "orderDate": date_text(_get(header, header_columns, "orderDate")),
+        "orderDate": iso_date(_get(header, header_columns, "orderDate")),
         "currency": text(_get(header, header_columns, "currency")),
     }
     ordered = sorted(lines, key=lambda line: int(_get(line, line_columns, "sequence") or 0))
@@ -375,6 +343,6 @@ def booking_record(row: Row, columns: Columns) -> dict[str, Any]:
             "reference": text(_get(row, columns, "invoiceNumber")),
             "debtorId": text(_get(row, columns, "debtorId")),
             "administration": int(administration) if administration is not None else None,
-            "orderDate": date_text(_get(row, columns, "date")),
+            "orderDate": iso_date(_get(row, columns, "date")),
         }
     )

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.eaccounting.models import WireRecord
-from connectors.eaccounting.values import HUNDRED, date_text, decimal, number, text
+from connectors.eaccounting.values import HUNDRED, number
+from connectors.values import decimal, iso_date, text
 
 READ_ONLY = (
     "TermsOfPayment",
@@ -174,7 +175,7 @@ def order_body(
     for name, wire in ORDER_WIRE.items():
         if name in record and record[name] not in (None, ""):
             body[wire] = _wire_value(name, record[name])
-    date = date_text(record.get("orderDate"))
+    date = iso_date(record.get("orderDate"))
     body.setdefault("EuThirdParty", False)
     body.setdefault("RotReducedInvoicingType", 0)
     if order_type == "order":

@@ -40,6 +40,7 @@ from connectors.eaccounting.models import (
     WireRecord,
 )
 from connectors.eaccounting.tuning import COMPARISON
+from connectors.values import text
 from reconciler.canonical import CanonicalRecord, Customer, Entity
 from reconciler.errors import NotFoundError, RejectedError
 
@@ -275,13 +276,13 @@ class EAccountingConnector:
             created = await self.client.create(CUSTOMERS, body)
             return WriteResult(
                 str(record.get("email") or ""),
-                values.text(created.get("Id")),
+                text(created.get("Id")),
                 _extra(customerNumber=created.get("CustomerNumber")),
             )
         if entity is Entity.products:
             body = await self._article_body(record, None)
             created = await self.client.create(ARTICLES, body)
-            return WriteResult(str(record["sku"]), values.text(created.get("Id")))
+            return WriteResult(str(record["sku"]), text(created.get("Id")))
         if entity is Entity.orders:
             order_type = _order_type(record)
             body = await self._order_body(record, None, order_type=order_type)
@@ -289,7 +290,7 @@ class EAccountingConnector:
             created = await self.client.create(resource, body)
             return WriteResult(
                 str(record.get("reference") or ""),
-                values.text(created.get("Id")),
+                text(created.get("Id")),
                 _extra(orderNumber=created.get("Number"), orderType=order_type),
             )
         raise _no_stock("create")
@@ -328,7 +329,7 @@ class EAccountingConnector:
         """The record with ``paymentTerms`` (a name, or a number of days) as its id; a new
         customer without one gets the connection's default terms (an update keeps its own)."""
         out = dict(record)
-        name = values.text(out.pop("paymentTerms", None))
+        name = text(out.pop("paymentTerms", None))
         if out.get("termsOfPaymentId") or (name is None and not creating):
             return out
         name = name or self.write.terms_of_payment
@@ -341,7 +342,7 @@ class EAccountingConnector:
         return out
 
     async def _article_body(self, record: Mapping[str, Any], base: WireRecord | None) -> WireRecord:
-        currency = values.text(record.get("currency"))
+        currency = text(record.get("currency"))
         if currency is not None and currency.upper() != self.write.currency.upper():
             raise RejectedError(
                 f"article {record.get('sku')!r} is priced in {currency}; eAccounting keeps "
@@ -372,7 +373,7 @@ class EAccountingConnector:
     ) -> WireRecord:
         out = dict(record)
         if base is None and not out.get("customerId"):
-            email = values.text(out.get("customerEmail"))
+            email = text(out.get("customerEmail"))
             wire = await self._customer_wire(email) if email else None
             if wire is None:
                 raise RejectedError(

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.eaccounting.models import SYSTEM, WireRecord
-from connectors.eaccounting.values import MasterData, decimal, labels_from_features, text
+from connectors.eaccounting.values import MasterData, labels_from_features
+from connectors.values import decimal, text
 from reconciler.errors import RejectedError
 
 

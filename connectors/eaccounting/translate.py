@@ -22,15 +22,12 @@ from connectors.eaccounting.values import (
     HUNDRED,
     MasterData,
     compact,
-    date_text,
-    decimal,
     features_from_labels,
-    parse_utc,
     plain,
     split_name,
     split_street,
-    text,
 )
+from connectors.values import decimal, iso_date, text, utc_datetime
 from reconciler.canonical import (
     Address,
     Customer,
@@ -84,7 +81,7 @@ def customer_from_wire(wire: WireRecord) -> Customer:
         billing_address=_address(wire, "Invoice"),
         shipping_address=_address(wire, "Delivery", name=wire.get("DeliveryCustomerName")),
         custom_fields=custom,
-        modified_at=parse_utc(wire.get("ChangedUtc")),
+        modified_at=utc_datetime(wire.get("ChangedUtc")),
     )
 
 
@@ -123,7 +120,7 @@ def product_from_wire(wire: WireRecord, master: MasterData, *, currency: str) ->
         quantity=decimal(wire.get("StockBalance")),
         features=features_from_labels(labels),
         custom_fields=custom,
-        modified_at=parse_utc(wire.get("ChangedUtc")),
+        modified_at=utc_datetime(wire.get("ChangedUtc")),
     )
 
 
@@ -195,7 +192,7 @@ def order_from_wire(
         total_excl_tax=amount,
         total_incl_tax=(amount + vat) if amount is not None and vat is not None else None,
         custom_fields=custom,
-        modified_at=parse_utc(wire.get("ModifiedUtc")),
+        modified_at=utc_datetime(wire.get("ModifiedUtc")),
     )
 
 
@@ -275,8 +272,8 @@ def order_record(wire: WireRecord, *, order_type: str) -> dict[str, Any]:
             "reference": text(wire.get("YourReference")),
             "ourReference": text(wire.get("OurReference")),
             "customerId": text(wire.get("CustomerId")),
-            "orderDate": date_text(date),
-            "deliveryDate": date_text(wire.get("DeliveryDate")),
+            "orderDate": iso_date(date),
+            "deliveryDate": iso_date(wire.get("DeliveryDate")),
             "currency": text(wire.get("CurrencyCode") or wire.get("InvoiceCurrencyCode")),
             "status": wire.get("Status") if order_type == "order" else None,
             "deliveryName": text(wire.get("DeliveryCustomerName")),

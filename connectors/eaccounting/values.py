@@ -3,14 +3,14 @@ address lines, names, labels as features, and the ``MasterData`` snapshot they r
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from connectors.eaccounting.models import WireRecord
+from connectors.values import decimal, text
 
 HUNDRED = Decimal(100)
 
@@ -48,22 +48,6 @@ class MasterData:
 # -- values ----------------------------------------------------------------------------------
 
 
-def text(value: object) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
-
-
-def decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 def plain(value: Decimal) -> Decimal:
     """A decimal without trailing zeros and never in exponent form (``1E+1`` -> ``10``)."""
     normal = value.normalize()
@@ -77,26 +61,6 @@ def number(value: object) -> int | float | None:
     if amount is None:
         return None
     return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
-def parse_utc(value: object) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def date_text(value: object) -> str | None:
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str) and value:
-        return value[:10]
-    return None
 
 
 def compact(record: Mapping[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from connectors.economic.client import addresses
 from connectors.economic.models import WireRecord, WriteSettings
 from connectors.economic.vocabulary import EU_COUNTRIES, country_code, country_name
+from connectors.values import text
 from reconciler.canonical import (
     Address,
     Customer,
@@ -67,13 +68,6 @@ def timestamp(value: object) -> dt.datetime | None:
         return None
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
-def text(value: object) -> str | None:
-    if value is None:
-        return None
-    out = str(value).strip()
-    return out or None
 
 
 def split_street(line: str | None) -> tuple[str | None, str | None, str | None]:

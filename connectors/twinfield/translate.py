@@ -26,6 +26,7 @@ from typing import Any
 from lxml import etree
 
 from connectors.twinfield.models import WriteSettings
+from connectors.values import text
 from reconciler.canonical import (
     Address,
     Customer,
@@ -47,13 +48,6 @@ flow can take one or the other (``filter.channels``)."""
 
 
 # -- values ----------------------------------------------------------------------------------
-
-
-def text(value: object) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
 
 
 def child(parent: Element, path: str) -> str | None:

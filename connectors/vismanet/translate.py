@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+from connectors.values import decimal, number, text, utc_datetime
 from connectors.vismanet.models import ORDER_TYPES, wrap, wrap_fields
 from reconciler.canonical import (
     Address,
@@ -51,37 +52,9 @@ _CANONICAL_TYPES = {code: OrderType(kind) for kind, code in ORDER_TYPES.items()}
 
 
 # -- values ----------------------------------------------------------------------------------
-def text(value: object) -> str | None:
-    if value is None:
-        return None
-    stripped = str(value).strip()
-    return stripped or None
-
-
-def decimal(value: object) -> Decimal | None:
-    if value is None or value == "" or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
-def number(value: object) -> int | float:
-    """A JSON number for a body: exact integers stay integers."""
-    amount = Decimal(str(value))
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
-
-
 def parse_datetime(value: object) -> dt.datetime | None:
     """A Visma.net time stamp (ISO 8601, usually without zone: read as UTC)."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return utc_datetime(value)
 
 
 def filter_time(value: dt.datetime) -> str:

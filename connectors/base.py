@@ -14,12 +14,13 @@ Per layering, the engine imports this protocol, never a client; clients live und
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from reconciler.canonical import CanonicalRecord, Entity
 from reconciler.capabilities import Capabilities
+from reconciler.errors import RejectedError
 
 T = TypeVar("T")
 
@@ -81,6 +82,27 @@ DEFAULT_KEY_FIELDS: dict[str, str] = {
 """Per entity, the target-record field holding the natural key the target is searched by (an
 order is found by the reference koppel wrote, e.g. ``POS-1001``). A connector may expose its own
 as ``key_fields``."""
+
+
+def check_fields(
+    vocabulary: Mapping[Entity, Iterable[str]],
+    entity: Entity,
+    fields: Iterable[str],
+    *,
+    system: str,
+    operation: str,
+) -> None:
+    """Refuse target-record fields outside the connector's vocabulary for ``entity`` (a mapping
+    naming a field the target does not have), listing the ones it has."""
+    known = list(vocabulary.get(entity, ()))
+    unknown = sorted(set(fields) - set(known))
+    if unknown:
+        raise RejectedError(
+            f"unknown {entity.value} field(s) {', '.join(unknown)}",
+            system=system,
+            operation=operation,
+            hint=f"the fields are: {', '.join(known)}",
+        )
 
 
 @runtime_checkable

@@ -50,6 +50,7 @@ from connectors.base import (
     Page,
     TargetRecord,
     WriteResult,
+    check_fields,
 )
 from connectors.http import ClientSettings
 from reconciler.canonical import CanonicalRecord, Customer, Entity
@@ -181,14 +182,7 @@ class AsposConnector:
 
     # -- target: writes ---------------------------------------------------------------------------
     def _check_fields(self, entity: Entity, fields: Sequence[str], operation: str) -> None:
-        unknown = sorted(set(fields) - set(VOCABULARY[entity]))
-        if unknown:
-            raise RejectedError(
-                f"unknown {entity.value} field(s) {', '.join(unknown)}",
-                system=SYSTEM,
-                operation=operation,
-                hint=f"the fields are: {', '.join(VOCABULARY[entity])}",
-            )
+        check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         self._check_fields(entity, list(record), f"create {entity.value}")

@@ -29,6 +29,7 @@ from connectors.base import (
     Page,
     TargetRecord,
     WriteResult,
+    check_fields,
 )
 from connectors.economic import translate
 from connectors.economic.capabilities import CAPABILITIES
@@ -247,14 +248,7 @@ class EconomicConnector:
 
     # -- target: writes -----------------------------------------------------------------------
     def _check_fields(self, entity: Entity, fields: Sequence[str], operation: str) -> None:
-        unknown = sorted(set(fields) - set(VOCABULARY.get(entity, {})))
-        if unknown:
-            raise RejectedError(
-                f"unknown {entity.value} field(s) {', '.join(unknown)}",
-                system=SYSTEM,
-                operation=operation,
-                hint=f"the fields are: {', '.join(VOCABULARY.get(entity, {}))}",
-            )
+        check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     def _check_currency(self, record: TargetRecord, operation: str) -> None:
         currency = record.get("currency")

@@ -30,6 +30,7 @@ from connectors.base import (
     Page,
     TargetRecord,
     WriteResult,
+    check_fields,
 )
 from connectors.vismanet import translate
 from connectors.vismanet.capabilities import CAPABILITIES
@@ -209,14 +210,7 @@ class VismaNetConnector:
 
     # -- target: writes --------------------------------------------------------------------------
     def _check_fields(self, entity: Entity, fields: Sequence[str], operation: str) -> None:
-        unknown = sorted(set(fields) - set(VOCABULARY[entity]))
-        if unknown:
-            raise RejectedError(
-                f"unknown {entity.value} field(s) {', '.join(unknown)}",
-                system=SYSTEM,
-                operation=operation,
-                hint=f"the fields are: {', '.join(VOCABULARY[entity])}",
-            )
+        check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     def _check_currency(self, record: TargetRecord, operation: str) -> None:
         currency = record.get("currency")

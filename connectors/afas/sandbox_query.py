@@ -105,6 +105,9 @@ def _filters(params: Mapping[str, str], types: Mapping[str, str]) -> list[list[C
     shapes = [[len(g) for g in x] for x in (name_groups, value_groups, op_groups)]
     if not shapes[0] == shapes[1] == shapes[2]:
         raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
+    one_of = _one_of(name_groups, value_groups, op_groups, types)
+    if one_of is not None:
+        return [[one_of]]
     groups: list[list[Condition]] = []
     for ng, vg, og in zip(name_groups, value_groups, op_groups, strict=True):
         group = []
@@ -117,43 +120,86 @@ def _filters(params: Mapping[str, str], types: Mapping[str, str]) -> list[list[C
     return groups
 
 
-def _condition(name: str, kind: str, value: str, op: str) -> Condition:
-    target = _typed(kind, value)
+def _one_of(
+    names: list[list[str]], values: list[list[str]], ops: list[list[str]], types: Mapping[str, str]
+) -> Condition | None:
+    """``a = x; a = y; ...`` (a look-up of many keys at once) as one set membership test, the
+    way an index answers it, instead of one comparison per key per row."""
+    if len(names) < 2 or any(len(g) != 1 or g != names[0] for g in names):
+        return None
+    if any(g != ["1"] for g in ops):
+        return None
+    name = names[0][0]
+    kind = _known(name, types)
+    if kind == DATE:
+        return None
+    wanted = {_typed(kind, g[0].strip('"')) for g in values}
 
-    def check(row: Mapping[str, Any]) -> bool:
+    def member(row: Mapping[str, Any]) -> bool:
         actual = row.get(name)
-        if op == "8":
-            return actual is None or actual == ""
-        if op == "9":
-            return not (actual is None or actual == "")
-        if op == "15":
-            return any(value.casefold() in str(v).casefold() for v in row.values() if v)
+        return actual is not None and _typed(kind, actual) in wanted
+
+    return member
+
+
+_OPERATORS = {str(n) for n in range(1, 16)}
+_NONE_MATCHES = {"7", "11", "12", "14"}
+"""Operators a row without the column satisfies (as NULL compares in Profit's SQL)."""
+
+
+def _condition(name: str, kind: str, value: str, op: str) -> Condition:
+    """One filter condition as a row predicate; the operator is resolved once, not per row."""
+    if op not in _OPERATORS:
+        raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
+    if op == "8":
+        return lambda row: row.get(name) is None or row.get(name) == ""
+    if op == "9":
+        return lambda row: not (row.get(name) is None or row.get(name) == "")
+    needle = value.casefold()
+    if op == "15":
+        return lambda row: any(needle in str(v).casefold() for v in row.values() if v)
+    if op in ("6", "10", "11", "12", "13", "14"):
+        text_check = _TEXT_CHECKS[op]
+
+        def text(row: Mapping[str, Any]) -> bool:
+            actual = row.get(name)
+            if actual is None:
+                return op in _NONE_MATCHES
+            return text_check(str(actual).casefold(), needle)
+
+        return text
+    target = _typed(kind, value)
+    compare = _COMPARISONS[op]
+
+    def typed(row: Mapping[str, Any]) -> bool:
+        actual = row.get(name)
         if actual is None:
-            return op in ("7", "11", "12", "14")
+            return op in _NONE_MATCHES
         left = _typed(kind, str(actual).rstrip("Z") if kind == DATE else actual)
-        text, needle = str(actual).casefold(), value.casefold()
-        checks: dict[str, Callable[[], bool]] = {
-            "1": lambda: left == target,
-            "2": lambda: left >= target,
-            "3": lambda: left <= target,
-            "4": lambda: left > target,
-            "5": lambda: left < target,
-            "6": lambda: needle in text,
-            "7": lambda: left != target,
-            "10": lambda: text.startswith(needle),
-            "11": lambda: needle not in text,
-            "12": lambda: not text.startswith(needle),
-            "13": lambda: text.endswith(needle),
-            "14": lambda: not text.endswith(needle),
-        }
-        if op not in checks:
-            raise AfasError("Er is een onverwachte fout opgetreden.", number=-2147180999)
         try:
-            return bool(checks[op]())
+            return bool(compare(left, target))
         except TypeError:
             return False
 
-    return check
+    return typed
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "1": lambda left, target: left == target,
+    "2": lambda left, target: left >= target,
+    "3": lambda left, target: left <= target,
+    "4": lambda left, target: left > target,
+    "5": lambda left, target: left < target,
+    "7": lambda left, target: left != target,
+}
+_TEXT_CHECKS: dict[str, Callable[[str, str], bool]] = {
+    "6": lambda text, needle: needle in text,
+    "10": lambda text, needle: text.startswith(needle),
+    "11": lambda text, needle: needle not in text,
+    "12": lambda text, needle: not text.startswith(needle),
+    "13": lambda text, needle: text.endswith(needle),
+    "14": lambda text, needle: not text.endswith(needle),
+}
 
 
 def _typed(kind: str, value: object) -> Any:

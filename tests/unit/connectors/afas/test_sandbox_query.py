@@ -109,3 +109,26 @@ def test_writes_stamp_increasing_modified_dates() -> None:
     store = ProfitStore(None, clock=lambda: dt.datetime(2024, 5, 1, 12, 0, 0))
     assert store.touch() == "2024-05-01T12:00:00Z"
     assert store.touch() == "2024-05-01T12:00:01Z"
+
+
+def test_a_look_up_of_many_keys_matches_as_profit_does() -> None:
+    """``a = x; a = y`` (koppel's batched look-up) finds the same rows as one query per key:
+    text case-insensitively, numbers by value; an absent key finds nothing."""
+
+    def one_of(column: str, values: list[str]) -> list[str]:
+        params = {
+            "filterfieldids": ";".join([column] * len(values)),
+            "filtervalues": ";".join(values),
+            "operatortypes": ";".join(["1"] * len(values)),
+            "orderbyfieldids": "DebtorId",
+        }
+        return ids(query(STORE, "Profit_Debtor", params))
+
+    assert one_of("Email", ["INFO@acme.test", "nobody@example.test"]) == ["10001"]
+    assert one_of("DebtorId", ["10003", "10001", "99999"]) == ["10001", "10003"]
+    assert one_of("CreditLimit", ["0.00", "1"]) == ids(
+        query(STORE, "Profit_Debtor", {"skip": "-1", "take": "-1", "orderbyfieldids": "DebtorId"})
+    )
+    mixed = {"filterfieldids": "DebtorId;Email", "filtervalues": "10002;info@acme.test",
+             "operatortypes": "1;1", "orderbyfieldids": "DebtorId"}  # fmt: skip
+    assert ids(query(STORE, "Profit_Debtor", mixed)) == ["10001", "10002"]

@@ -214,17 +214,9 @@ async def _plan_desire(
         rules=ctx.rules,
         never_change=is_order,
         update_allowed=_updates_allowed(ctx),
+        # The pass keys state on the whole desire (the debtor too), not the fields alone.
+        desired_fingerprint=desire.fingerprint,
     )
-    if action.fingerprint != desire.fingerprint:
-        # plan_record hashes the fields; the pass keys state on the whole desire (debtor too).
-        action = Action(
-            action.kind,
-            action.key,
-            desire.fingerprint,
-            action.record,
-            action.changes,
-            action.reason,
-        )
     if action.kind in (ActionKind.noop, ActionKind.skip):
         return Planned(page, action, settle=True)
     if not is_order or action.kind is not ActionKind.create:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from reconciler.plan.actions import Action, ActionKind, Change
+from reconciler.plan.actions import Action, ActionKind, Change, json_default
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,16 @@ class Planned:
     matches, or an existing order is skipped), so later passes need not look again."""
 
     def to_json(self) -> dict[str, Any]:
+        """JSON data: decimals and other non-JSON values as text."""
+        encoded: dict[str, Any] = json.loads(json.dumps(self.to_plain(), default=json_default))
+        return encoded
+
+    def to_plain(self) -> dict[str, Any]:
+        """Plain data for ``json.dumps(..., default=json_default)``."""
         return {
             "page": self.page,
-            "action": self.action.to_json(),
-            "customer": self.customer.to_json() if self.customer else None,
+            "action": self.action.to_plain(),
+            "customer": self.customer.to_plain() if self.customer else None,
             "explanation": self.explanation,
             "skus": list(self.skus),
             "settle": self.settle,
@@ -77,7 +83,8 @@ class Spool:
         self.count = 0
 
     def add(self, planned: Planned) -> None:
-        self._file.write(json.dumps(planned.to_json(), separators=(",", ":")) + "\n")
+        line = json.dumps(planned.to_plain(), separators=(",", ":"), default=json_default)
+        self._file.write(line + "\n")
         self.count += 1
 
     def __iter__(self) -> Iterator[Planned]:

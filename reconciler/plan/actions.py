@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -50,10 +50,23 @@ class Action:
         return hashlib.sha256(f"{self.key}\0{self.fingerprint}".encode()).hexdigest()[:32]
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["kind"] = str(self.kind)
-        encoded: dict[str, Any] = json.loads(json.dumps(data, default=json_default))
+        """The action as JSON data (decimals and other non-JSON values as text)."""
+        encoded: dict[str, Any] = json.loads(json.dumps(self.to_plain(), default=json_default))
         return encoded
+
+    def to_plain(self) -> dict[str, Any]:
+        """The action as plain data for ``json.dumps(..., default=json_default)``; cheaper than
+        ``to_json`` where the caller serialises anyway (the spool)."""
+        return {
+            "kind": self.kind.value,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "record": self.record,
+            "changes": [
+                {"path": c.path, "before": c.before, "after": c.after} for c in self.changes
+            ],
+            "reason": self.reason,
+        }
 
 
 def json_default(value: Any) -> Any:

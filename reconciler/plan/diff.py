@@ -31,14 +31,17 @@ def plan_record(
     update_allowed: bool = True,
     never_change: bool = False,
     never_change_reason: str = "it exists in the target and is never changed",
+    desired_fingerprint: str | None = None,
 ) -> Action:
     """The action that makes the target's record match the desired one.
 
     ``never_change``: existing records are skipped, whatever differs (orders).
     ``update_allowed``: false when the flow only creates (customer update switched off).
+    ``desired_fingerprint``: the action's fingerprint when the caller has one (the pass keys
+    state on the whole desire); else the desired fields' own.
     """
     policies = policies or {}
-    print_ = fingerprint(dict(desired))
+    print_ = desired_fingerprint or fingerprint(dict(desired))
     if actual is None:
         full = {k: v for k, v in desired.items() if normalise(v, name=k, rules=rules) is not ABSENT}
         return Action(ActionKind.create, key, print_, record=full, reason="not in the target")

@@ -40,7 +40,7 @@ from reconciler.passes.context import FlowContext
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind, json_default
 from reconciler.state.rows import Action as Done
-from reconciler.state.rows import Outcome
+from reconciler.state.rows import Applied, NewActivity, Outcome, Resolution
 from reconciler.state.store import StateStore
 
 ACTION_LOG = logging.getLogger("koppel.actions")
@@ -74,6 +74,18 @@ class Counts:
     pass is another writer reverting koppel's work."""
 
 
+@dataclass
+class _Writes:
+    """State writes of finished records, committed together: a page's, or one record's."""
+
+    resolved: list[Resolution] = field(default_factory=list)
+    applied: list[Applied] = field(default_factory=list)
+    activity: list[NewActivity] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.resolved or self.applied or self.activity)
+
+
 class _Failed(Exception):
     def __init__(self, reason: str, retry_after: float | None) -> None:
         super().__init__(reason)
@@ -98,8 +110,9 @@ class Applier:
     )
     _intents: dict[tuple[Entity, str], list[int]] = field(default_factory=dict)
     """(entity, natural key) -> intents journalled for the page's creates, not yet sent."""
-    _later: list[Callable[[StateStore], None]] = field(default_factory=list)
-    """State writes of the page's finished creates and settled records, committed at its end."""
+    _page: _Writes = field(default_factory=_Writes)
+    """State writes of the page's finished creates and settled records, committed at its end
+    (in one statement per table)."""
 
     async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
         gate = asyncio.Semaphore(self.ctx.concurrency)
@@ -166,18 +179,32 @@ class Applier:
         """Commit the page's deferred state writes and, unless ``_KEEP``, move the cursor.
         Intents journalled but never sent (a failed customer, a stopped pass) are resolved as
         failed: nothing was written for them."""
-        unsent = [i for ids in self._intents.values() for i in ids]
+        writes, self._page = self._page, _Writes()
+        writes.resolved += [
+            Resolution(i, Outcome.failed) for ids in self._intents.values() for i in ids
+        ]
         self._intents.clear()
-        work, self._later = self._later, []
-        if not work and not unsent and cursor is _KEEP:
+        if not writes and cursor is _KEEP:
             return
         with self._fenced() as tx:
-            for write in work:
-                write(tx)
-            for intent in unsent:
-                tx.journal_result(intent, outcome=Outcome.failed)
+            self._commit(tx, writes)
             if cursor is not _KEEP:
                 tx.set_cursor(self.ctx.tenant, self.ctx.flow, cast("str | None", cursor))
+
+    def _commit(self, store: StateStore, writes: _Writes) -> None:
+        """Write ``writes`` in the caller's unit of work: intents resolved first, then the
+        records' states, then their activity."""
+        ctx = self.ctx
+        store.journal_results(writes.resolved)
+        store.record_applied_many(ctx.tenant, ctx.flow, writes.applied, revision=ctx.revision)
+        store.log_activities(
+            ctx.tenant,
+            ctx.flow,
+            writes.activity,
+            run_id=self.run_id,
+            revision=ctx.revision,
+            plan_id=self.plan_id,
+        )
 
     def _flush_after_error(self) -> None:
         """A page that raised (a lost lease, a state store failure) keeps what it can: the
@@ -242,9 +269,9 @@ class Applier:
                 if planned.customer is not None:
                     record[self.ctx.link.order_field] = await self._customer(planned.customer)
 
-                def created(store: StateStore, target_id: str | None) -> None:
+                def created(writes: _Writes, target_id: str | None) -> None:
                     self._applied_in(
-                        store,
+                        writes,
                         action,
                         Done.create,
                         target_id,
@@ -326,7 +353,7 @@ class Applier:
         fingerprint: str,
         *,
         natural: str,
-        then: Callable[[StateStore, str | None], None] | None = None,
+        then: Callable[[_Writes, str | None], None] | None = None,
     ) -> str | None:
         """Create with the intent journalled around it; settle an unknown outcome by look-up.
 
@@ -376,18 +403,14 @@ class Applier:
         intent: int,
         outcome: Outcome,
         target_id: str | None,
-        then: Callable[[StateStore, str | None], None] | None,
+        then: Callable[[_Writes, str | None], None] | None,
         *,
         recorded: str | None = None,
     ) -> None:
         """Resolve the intent, and record the created record, with the page's state."""
-
-        def write(tx: StateStore) -> None:
-            tx.journal_result(intent, outcome=outcome, target_id=target_id)
-            if then is not None:
-                then(tx, recorded if recorded is not None else target_id)
-
-        self._later.append(write)
+        self._page.resolved.append(Resolution(intent, outcome, target_id))
+        if then is not None:
+            then(self._page, recorded if recorded is not None else target_id)
 
     async def _settle_unknown(self, entity: Entity, key: str) -> str | object:
         """After a write with an unknown outcome: the target's id when it did happen,
@@ -409,12 +432,14 @@ class Applier:
         diff: dict[str, Any],
         message: str | None,
     ) -> None:
+        writes = _Writes()
+        self._applied_in(writes, action, done, target_id, diff=diff, message=message)
         with self._fenced() as store:
-            self._applied_in(store, action, done, target_id, diff=diff, message=message)
+            self._commit(store, writes)
 
     def _applied_in(
         self,
-        store: StateStore,
+        writes: _Writes,
         action: Action,
         done: Done,
         target_id: str | None,
@@ -422,38 +447,18 @@ class Applier:
         diff: dict[str, Any],
         message: str | None,
     ) -> None:
-        """Record an applied action and log it, in the caller's unit of work."""
-        store.record_applied(
-            self.ctx.tenant,
-            self.ctx.flow,
-            action.key,
-            fingerprint=action.fingerprint or "",
-            action=done,
-            target_id=target_id,
-            revision=self.ctx.revision,
-        )
-        self._log(store, action, done, Outcome.ok, diff=diff, message=message)
+        """Record an applied action and log it, with ``writes``."""
+        writes.applied.append(Applied(action.key, action.fingerprint or "", done, target_id))
+        self._log(writes, action, done, Outcome.ok, diff=diff, message=message)
 
     def _settle(self, action: Action, done: Done, *, message: str | None = None) -> None:
         """Record the desired fingerprint as holding, though nothing was written; with a
         ``message``, also log the decision (an existing order skipped)."""
         if not action.fingerprint:
             return
-        fingerprint = action.fingerprint
-
-        def write(store: StateStore) -> None:
-            store.record_applied(
-                self.ctx.tenant,
-                self.ctx.flow,
-                action.key,
-                fingerprint=fingerprint,
-                action=done,
-                revision=self.ctx.revision,
-            )
-            if message is not None:
-                self._log(store, action, done, Outcome.ok, message=message)
-
-        self._later.append(write)
+        self._page.applied.append(Applied(action.key, action.fingerprint, done))
+        if message is not None:
+            self._log(self._page, action, done, Outcome.ok, message=message)
 
     def _fail(self, action: Action, reason: str, retry_after: float | None) -> bool:
         self.counts.failed += 1
@@ -468,21 +473,23 @@ class Applier:
                 revision=self.ctx.revision,
                 retry_after=dt.timedelta(seconds=retry_after) if retry_after else None,
             )
+            writes = _Writes()
             self._log(
-                store,
+                writes,
                 action,
                 Done.fail,
                 Outcome.failed,
                 message=reason,
                 diff=_changes(action) if action.changes else None,
             )
+            self._commit(store, writes)
         if state.quarantined:
             self.counts.quarantined += 1
         return not state.quarantined
 
     def _log(
         self,
-        store: StateStore,
+        writes: _Writes,
         action: Action,
         done: Done,
         outcome: Outcome,
@@ -490,6 +497,8 @@ class Applier:
         diff: dict[str, Any] | None = None,
         message: str | None = None,
     ) -> None:
+        """Log the action (the structured log now, the activity log with ``writes``)."""
+        plain = _jsonable(diff)
         log_action(
             ACTION_LOG,
             tenant=self.ctx.tenant,
@@ -497,24 +506,13 @@ class Applier:
             key=action.key,
             action=str(done),
             outcome=str(outcome),
-            diff=_jsonable(diff),
+            diff=plain,
             revision=self.ctx.revision,
             plan_id=self.plan_id,
             message=message,
             run_id=self.run_id,
         )
-        store.log_activity(
-            self.ctx.tenant,
-            self.ctx.flow,
-            action.key,
-            action=done,
-            outcome=outcome,
-            run_id=self.run_id,
-            diff=_jsonable(diff),
-            revision=self.ctx.revision,
-            plan_id=self.plan_id,
-            message=message,
-        )
+        writes.activity.append(NewActivity(action.key, done, outcome, plain, message))
 
 
 def _delay(exc: ConnectorError) -> float | None:

@@ -197,3 +197,33 @@ class Lease:
     holder: str
     generation: int
     expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """One record's applied state, for ``StateStore.record_applied_many``."""
+
+    key: str
+    fingerprint: str
+    action: Action
+    target_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """One intent's result, for ``StateStore.journal_results``."""
+
+    intent_id: int
+    outcome: Outcome
+    target_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """One activity entry to append, for ``StateStore.log_activities``."""
+
+    key: str
+    action: Action
+    outcome: Outcome
+    diff: JsonObject | None = None
+    message: str | None = None

@@ -9,12 +9,12 @@ log and quarantine) and this module (record state, cursors, runs). Create it wit
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 
 from reconciler.state import tables as t
-from reconciler.state.rows import Action, Outcome, RecordState, Run, RunCounts, RunStatus
+from reconciler.state.rows import Action, Applied, Outcome, RecordState, Run, RunCounts, RunStatus
 from reconciler.state.sql_base import COUNTS, RECORD_KEY, inserted_id, record_from_row, run_from_row
 from reconciler.state.sql_log import SqlLog
 from reconciler.state.store import unknown_run
@@ -72,6 +72,33 @@ class SqlStore(SqlLog):
         with self._tx() as conn:
             row = conn.execute(self._statements.record_applied, values).one()
             return record_from_row(row)
+
+    def record_applied_many(
+        self, tenant: str, flow: str, records: Sequence[Applied], *, revision: str | None = None
+    ) -> None:
+        if not records:
+            return
+        now = self._clock()
+        rows = [
+            {
+                "tenant": tenant,
+                "flow": flow,
+                "key": record.key,
+                "fingerprint": record.fingerprint,
+                "target_id": record.target_id,
+                "last_action": record.action.value,
+                "last_outcome": Outcome.ok.value,
+                "attempts": 0,
+                "next_attempt_at": None,
+                "quarantined": False,
+                "reason": None,
+                "revision": revision,
+                "updated_at": now,
+            }
+            for record in records
+        ]
+        with self._tx() as conn:
+            conn.execute(self._statements.record_applied_many, rows)
 
     def record_failed(
         self,

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from reconciler.errors import StateError
 from reconciler.state import tables as t
-from reconciler.state.rows import Action, Intent, Lease, Outcome
+from reconciler.state.rows import Action, Intent, Lease, Outcome, Resolution
 from reconciler.state.sql_base import SqlBase, intent_from_row, lease_row_current
 from reconciler.state.store import intent_already_resolved, lease_not_current, unknown_intent
 
@@ -66,6 +68,37 @@ class SqlLeases(SqlBase, abc.ABC):
             if existing is None:
                 raise unknown_intent(intent_id)
             raise intent_already_resolved(intent_from_row(existing))
+
+    def journal_results(self, results: Sequence[Resolution]) -> None:
+        if not results:
+            return
+        ids = [result.intent_id for result in results]
+        c = t.intents.c
+        with self._tx() as conn:
+            query = sa.select(c.id).where(c.id.in_(ids), c.outcome.is_(None))
+            clean = len(set(conn.execute(query).scalars())) == len(ids) == len(set(ids))
+            if clean:
+                now = self._clock()
+                rows = [
+                    {
+                        "intent_id": result.intent_id,
+                        "outcome": result.outcome.value,
+                        "target_id": result.target_id,
+                        "resolved_at": now,
+                    }
+                    for result in results
+                ]
+                done = conn.execute(self._statements.resolve_many, rows).rowcount
+                if conn.dialect.supports_sane_multi_rowcount and done != len(rows):
+                    # Another resolver won one of them between the check and the update.
+                    raise StateError(
+                        f"{len(rows) - done} of {len(rows)} intents were resolved by another "
+                        "process while this one resolved them",
+                        hint="two appliers ran the same flow; the pass can be run again",
+                    )
+        if not clean:
+            # One of them is unknown or resolved already: one by one, for its own error.
+            super().journal_results(results)
 
     def pending_intents(self, tenant: str, flow: str) -> list[Intent]:
         c = t.intents.c

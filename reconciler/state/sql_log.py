@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from reconciler.state import tables as t
-from reconciler.state.rows import Action, ActivityEntry, JsonObject, Outcome, RecordState
+from reconciler.state.rows import (
+    Action,
+    ActivityEntry,
+    JsonObject,
+    NewActivity,
+    Outcome,
+    RecordState,
+)
 from reconciler.state.sql_base import activity_from_row, record_from_row
 from reconciler.state.sql_leases import SqlLeases
 from reconciler.state.store import require_aware
@@ -81,6 +89,38 @@ class SqlLog(SqlLeases, abc.ABC):
                 plan_id=plan_id,
                 message=message,
             )
+
+    def log_activities(
+        self,
+        tenant: str,
+        flow: str,
+        entries: Sequence[NewActivity],
+        *,
+        run_id: int | None = None,
+        revision: str | None = None,
+        plan_id: str | None = None,
+    ) -> None:
+        if not entries:
+            return
+        now = self._clock()
+        rows = [
+            {
+                "run_id": run_id,
+                "tenant": tenant,
+                "flow": flow,
+                "key": entry.key,
+                "action": entry.action.value,
+                "outcome": entry.outcome.value,
+                "diff": None if entry.diff is None else dict(entry.diff),
+                "revision": revision,
+                "plan_id": plan_id,
+                "at": now,
+                "message": entry.message,
+            }
+            for entry in entries
+        ]
+        with self._tx() as conn:
+            conn.execute(self._statements.activity_many, rows)
 
     def activity(
         self,

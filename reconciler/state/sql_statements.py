@@ -33,6 +33,12 @@ class Statements:
     resolve: sa.Update
     """Resolve an unresolved intent (``intent_id``, ``outcome``, ``target_id``,
     ``resolved_at``); returns the row, none when it is unknown or resolved already."""
+    record_applied_many: sa.Insert
+    """``record_applied`` without RETURNING, for many rows at once (executemany)."""
+    activity_many: sa.Insert
+    """``activity`` without RETURNING, for many rows at once."""
+    resolve_many: sa.Update
+    """``resolve`` without RETURNING, for many intents at once."""
 
 
 @cache
@@ -44,11 +50,9 @@ def statements(dialect: str) -> Statements:
         c.name: upsert.excluded[c.name] for c in t.records.columns if c.name not in RECORD_KEY
     }
     update["target_id"] = sa.func.coalesce(upsert.excluded.target_id, records.target_id)
-    record_applied = upsert.on_conflict_do_update(index_elements=RECORD_KEY, set_=update).returning(
-        *t.records.columns
-    )
+    record_applied_many = upsert.on_conflict_do_update(index_elements=RECORD_KEY, set_=update)
     i = t.intents.c
-    resolve = (
+    resolve_many = (
         sa.update(t.intents)
         .where(i.id == sa.bindparam("intent_id"), i.outcome.is_(None))
         .values(
@@ -56,11 +60,13 @@ def statements(dialect: str) -> Statements:
             target_id=sa.bindparam("target_id"),
             resolved_at=sa.bindparam("resolved_at"),
         )
-        .returning(*t.intents.columns)
     )
     return Statements(
-        record_applied=record_applied,
+        record_applied=record_applied_many.returning(*t.records.columns),
         activity=sa.insert(t.activity).returning(t.activity.c.id),
         intent=sa.insert(t.intents).returning(t.intents.c.id),
-        resolve=resolve,
+        resolve=resolve_many.returning(*t.intents.columns),
+        record_applied_many=record_applied_many,
+        activity_many=sa.insert(t.activity),
+        resolve_many=resolve_many,
     )

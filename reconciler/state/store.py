@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from types import TracebackType
 
@@ -23,12 +23,15 @@ from reconciler.errors import StateError
 from reconciler.state.rows import (
     Action,
     ActivityEntry,
+    Applied,
     Clock,
     Intent,
     JsonObject,
     Lease,
+    NewActivity,
     Outcome,
     RecordState,
+    Resolution,
     Run,
     RunCounts,
     RunStatus,
@@ -85,6 +88,22 @@ class StateStore(abc.ABC):
         """One more consecutive failure. The next attempt waits ``retry_after`` when the caller
         knows (a Retry-After), else the store's backoff policy; past the policy's limit the
         record is quarantined (the returned state says so). The last applied fingerprint stays."""
+
+    def record_applied_many(
+        self, tenant: str, flow: str, records: Sequence[Applied], *, revision: str | None = None
+    ) -> None:
+        """``record_applied`` for each of ``records``, in order; a store may do it in one
+        statement (a page's creates are recorded together)."""
+        for record in records:
+            self.record_applied(
+                tenant,
+                flow,
+                record.key,
+                fingerprint=record.fingerprint,
+                action=record.action,
+                target_id=record.target_id,
+                revision=revision,
+            )
 
     @abc.abstractmethod
     def due(self, tenant: str, flow: str, *, limit: int = 1000) -> list[RecordState]:
@@ -152,6 +171,32 @@ class StateStore(abc.ABC):
         message: str | None = None,
     ) -> int:
         """Append one action to the activity log; returns the entry's id."""
+
+    def log_activities(
+        self,
+        tenant: str,
+        flow: str,
+        entries: Sequence[NewActivity],
+        *,
+        run_id: int | None = None,
+        revision: str | None = None,
+        plan_id: str | None = None,
+    ) -> None:
+        """``log_activity`` for each of ``entries``, in order (one statement where the store
+        can)."""
+        for entry in entries:
+            self.log_activity(
+                tenant,
+                flow,
+                entry.key,
+                action=entry.action,
+                outcome=entry.outcome,
+                run_id=run_id,
+                diff=entry.diff,
+                revision=revision,
+                plan_id=plan_id,
+                message=entry.message,
+            )
 
     @abc.abstractmethod
     def activity(
@@ -245,6 +290,15 @@ class StateStore(abc.ABC):
     ) -> Intent:
         """Resolve an intent after the write. An unknown or already resolved intent is a
         ``StateError``: resolving twice means two appliers think they own the same write."""
+
+    def journal_results(self, results: Sequence[Resolution]) -> None:
+        """``journal_result`` for each of ``results``, with the same refusals: an unknown or
+        already resolved intent is a ``StateError`` (inside a unit of work, none of them is
+        then resolved)."""
+        for result in results:
+            self.journal_result(
+                result.intent_id, outcome=result.outcome, target_id=result.target_id
+            )
 
     @abc.abstractmethod
     def pending_intents(self, tenant: str, flow: str) -> list[Intent]:

@@ -18,6 +18,7 @@ from connectors.base import TargetRecord
 from reconciler.canonical import CanonicalRecord, Entity
 from reconciler.flows.program import Desire, Dropped
 from reconciler.passes.context import FlowContext
+from reconciler.passes.readahead import read_ahead
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind
 from reconciler.plan.diff import plan_record
@@ -53,7 +54,8 @@ async def observe(
     cursor = None if full or reread else ctx.store.get_cursor(ctx.tenant, ctx.flow)
     skus_known: dict[str, bool] = {}
     page_number = 0
-    async for page in ctx.source.read(ctx.entity, cursor=cursor, full=full or reread):
+    pages = ctx.source.read(ctx.entity, cursor=cursor, full=full or reread)
+    async for page in read_ahead(pages):
         seen.read += len(page.records)
         planned = await _plan_page(
             ctx, page.records, page_number, full=full, now=now, seen=seen, skus_known=skus_known

@@ -40,7 +40,7 @@ from reconciler.passes.context import FlowContext
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import Action, ActionKind, json_default
 from reconciler.state.rows import Action as Done
-from reconciler.state.rows import Applied, NewActivity, Outcome, Resolution
+from reconciler.state.rows import Applied, NewActivity, NewIntent, Outcome, Resolution
 from reconciler.state.store import StateStore
 
 ACTION_LOG = logging.getLogger("koppel.actions")
@@ -163,17 +163,11 @@ class Applier:
             )
         if not wanted:
             return
+        rows = [NewIntent(key, Done.create, natural, print_) for _, key, natural, print_ in wanted]
         with self._fenced() as tx:
-            for entity, key, natural, fingerprint in wanted:
-                intent = tx.journal_intent(
-                    self.ctx.tenant,
-                    self.ctx.flow,
-                    key,
-                    action=Done.create,
-                    idempotency_key=natural,
-                    payload_fingerprint=fingerprint,
-                )
-                self._intents.setdefault((entity, natural), []).append(intent)
+            ids = tx.journal_intents(self.ctx.tenant, self.ctx.flow, rows)
+        for (entity, _, natural, _), intent in zip(wanted, ids, strict=True):
+            self._intents.setdefault((entity, natural), []).append(intent)
 
     def _flush(self, cursor: str | object | None) -> None:
         """Commit the page's deferred state writes and, unless ``_KEEP``, move the cursor.

@@ -210,6 +210,16 @@ class Applied:
 
 
 @dataclass(frozen=True, slots=True)
+class NewIntent:
+    """One write about to happen, for ``StateStore.journal_intents``."""
+
+    key: str
+    action: Action
+    idempotency_key: str
+    payload_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
 class Resolution:
     """One intent's result, for ``StateStore.journal_results``."""
 

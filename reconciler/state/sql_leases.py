@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from reconciler.errors import StateError
 from reconciler.state import tables as t
-from reconciler.state.rows import Action, Intent, Lease, Outcome, Resolution
+from reconciler.state.rows import Action, Intent, Lease, NewIntent, Outcome, Resolution
 from reconciler.state.sql_base import SqlBase, intent_from_row, lease_row_current
 from reconciler.state.store import intent_already_resolved, lease_not_current, unknown_intent
 
@@ -49,6 +49,25 @@ class SqlLeases(SqlBase, abc.ABC):
         }
         with self._tx() as conn:
             return int(conn.execute(self._statements.intent, values).scalar_one())
+
+    def journal_intents(self, tenant: str, flow: str, intents: Sequence[NewIntent]) -> list[int]:
+        if not intents:
+            return []
+        now = self._clock()
+        rows = [
+            {
+                "tenant": tenant,
+                "flow": flow,
+                "key": intent.key,
+                "action": intent.action.value,
+                "idempotency_key": intent.idempotency_key,
+                "payload_fingerprint": intent.payload_fingerprint,
+                "created_at": now,
+            }
+            for intent in intents
+        ]
+        with self._tx() as conn:
+            return [int(i) for i in conn.execute(self._statements.intents, rows).scalars()]
 
     def journal_result(
         self, intent_id: int, *, outcome: Outcome, target_id: str | None = None

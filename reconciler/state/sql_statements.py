@@ -37,6 +37,8 @@ class Statements:
     """``record_applied`` without RETURNING, for many rows at once (executemany)."""
     activity_many: sa.Insert
     """``activity`` without RETURNING, for many rows at once."""
+    intents: sa.Insert
+    """Journal many intents at once (executemany); returns their ids in parameter order."""
     resolve_many: sa.Update
     """``resolve`` without RETURNING, for many intents at once."""
 
@@ -68,5 +70,6 @@ def statements(dialect: str) -> Statements:
         resolve=resolve_many.returning(*t.intents.columns),
         record_applied_many=record_applied_many,
         activity_many=sa.insert(t.activity),
+        intents=sa.insert(t.intents).returning(t.intents.c.id, sort_by_parameter_order=True),
         resolve_many=resolve_many,
     )

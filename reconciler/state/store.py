@@ -29,6 +29,7 @@ from reconciler.state.rows import (
     JsonObject,
     Lease,
     NewActivity,
+    NewIntent,
     Outcome,
     RecordState,
     Resolution,
@@ -283,6 +284,21 @@ class StateStore(abc.ABC):
         payload_fingerprint: str,
     ) -> int:
         """Journal that a write is about to happen (committed before the write); returns its id."""
+
+    def journal_intents(self, tenant: str, flow: str, intents: Sequence[NewIntent]) -> list[int]:
+        """``journal_intent`` for each of ``intents``, in order; their ids in the same order
+        (a page's creates are journalled in one statement where the store can)."""
+        return [
+            self.journal_intent(
+                tenant,
+                flow,
+                intent.key,
+                action=intent.action,
+                idempotency_key=intent.idempotency_key,
+                payload_fingerprint=intent.payload_fingerprint,
+            )
+            for intent in intents
+        ]
 
     @abc.abstractmethod
     def journal_result(

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.errors import StateError
 from reconciler.state import Action, Outcome, StateStore
-from reconciler.state.rows import Applied, NewActivity, Resolution
+from reconciler.state.rows import Applied, NewActivity, NewIntent, Resolution
 
 
 def _intent(store: StateStore, key: str) -> int:
@@ -80,3 +80,21 @@ def test_a_bad_intent_in_a_batch_resolves_none_of_them(store: StateStore, bad: s
         tx.journal_results([Resolution(good, Outcome.ok), Resolution(wrong, Outcome.ok)])
     pending = {intent.id for intent in store.pending_intents("t1", "orders")}
     assert good in pending
+
+
+def test_intents_journalled_in_a_batch_get_their_ids_in_order(store: StateStore) -> None:
+    ids = store.journal_intents(
+        "t1",
+        "orders",
+        [NewIntent(f"K{n}", Action.create, f"ref-{n}", f"f{n}") for n in range(5)],
+    )
+    assert len(set(ids)) == 5
+    pending = {intent.id: intent for intent in store.pending_intents("t1", "orders")}
+    for n, intent_id in enumerate(ids):
+        intent = pending[intent_id]
+        assert (intent.key, intent.idempotency_key, intent.payload_fingerprint) == (
+            f"K{n}",
+            f"ref-{n}",
+            f"f{n}",
+        )
+    assert store.journal_intents("t1", "orders", []) == []

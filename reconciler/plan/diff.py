@@ -15,7 +15,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.plan.actions import Action, ActionKind, Change, fingerprint
-from reconciler.plan.normalise import ABSENT, FieldRules, normalise
+from reconciler.plan.normalise import ABSENT, FieldRules, is_absent, normalise
 
 WritePolicy = str
 
@@ -43,7 +43,7 @@ def plan_record(
     policies = policies or {}
     print_ = desired_fingerprint or fingerprint(dict(desired))
     if actual is None:
-        full = {k: v for k, v in desired.items() if normalise(v, name=k, rules=rules) is not ABSENT}
+        full = {k: v for k, v in desired.items() if not is_absent(v, name=k, rules=rules)}
         return Action(ActionKind.create, key, print_, record=full, reason="not in the target")
     if never_change:
         return Action(ActionKind.skip, key, print_, reason=never_change_reason)

@@ -51,6 +51,25 @@ def normalise(value: Any, *, name: str = "", rules: FieldRules | None = None) ->
     return _norm(value, name, rules)
 
 
+def is_absent(value: Any, *, name: str = "", rules: FieldRules | None = None) -> bool:
+    """Whether ``normalise`` gives ``ABSENT`` for the value, without normalising it all."""
+    if rules is not None and name in rules.defaults and _same_plain(value, rules.defaults[name]):
+        return True
+    return _absent(value)
+
+
+def _absent(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, Mapping):
+        return all(_absent(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return not value
+    return False
+
+
 def _same_plain(value: Any, default: Any) -> bool:
     return bool(_norm(value, "", FieldRules()) == _norm(default, "", FieldRules()))
 

@@ -115,16 +115,15 @@ class Applier:
     (in one statement per table)."""
 
     async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
-        gate = asyncio.Semaphore(self.ctx.concurrency)
         for page, items in groupby(spool, key=lambda planned: planned.page):
             batch = list(items)
             self._journal_intents(batch)
             try:
-                results = await asyncio.gather(*(self._guarded(gate, p) for p in batch))
+                held = await self._run_page(batch)
             except BaseException:
                 self._flush_after_error()
                 raise
-            page_held = any(results)
+            page_held = held
             move = not self.counts.held and not page_held and page < len(cursors)
             self._flush(cursors[page] if move else _KEEP)
             self.counts.held = self.counts.held or page_held
@@ -216,9 +215,21 @@ class Applier:
                 type(exc).__name__,
             )
 
-    async def _guarded(self, gate: asyncio.Semaphore, planned: Planned) -> bool:
-        async with gate:
-            return await self._one(planned)
+    async def _run_page(self, batch: list[Planned]) -> bool:
+        """Apply a page's records, ``ctx.concurrency`` at a time; True when one must be retried.
+        A few workers take the records in turn (not a task per record waiting at a gate)."""
+        pending = iter(batch)
+        held = False
+
+        async def worker() -> None:
+            nonlocal held
+            for planned in pending:
+                if await self._one(planned):
+                    held = True
+
+        workers = min(self.ctx.concurrency, len(batch))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return held
 
     async def _one(self, planned: Planned) -> bool:
         """Apply one planned record; True when it must be retried (the cursor holds)."""

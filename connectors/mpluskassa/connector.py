@@ -13,7 +13,6 @@ exist before the order (the engine writes customers first).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -29,6 +28,7 @@ from connectors.base import (
     WriteResult,
     check_fields,
 )
+from connectors.concurrency import bounded_map
 from connectors.http import ClientSettings
 from connectors.mpluskassa.capabilities import CAPABILITIES
 from connectors.mpluskassa.client import SYSTEM, MplusClient, WireRecord
@@ -214,13 +214,9 @@ class MplusConnector:
         LOOKUP_BATCH keys instead of one or two calls per key; other entities are looked up
         one by one, LOOKUP_CONCURRENCY at a time. Each record equals what ``lookup`` answers."""
         if entity not in (Entity.products, Entity.stock):
-            gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-            async def one(key: str) -> TargetRecord | None:
-                async with gate:
-                    return await self.lookup(entity, key)
-
-            found = await asyncio.gather(*(one(key) for key in keys))
+            found = await bounded_map(
+                list(keys), lambda key: self.lookup(entity, key), limit=LOOKUP_CONCURRENCY
+            )
             return {key: record for key, record in zip(keys, found, strict=True) if record}
         rule = CAPABILITIES.sku_rule
         numeric = sorted({int(key): key for key in keys if rule and rule.matches(key)}.items())

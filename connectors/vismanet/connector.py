@@ -16,7 +16,6 @@ refused; stock is set by an inventory adjustment of the difference, released at 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -32,6 +31,7 @@ from connectors.base import (
     WriteResult,
     check_fields,
 )
+from connectors.concurrency import bounded_map
 from connectors.vismanet import translate
 from connectors.vismanet.capabilities import CAPABILITIES
 from connectors.vismanet.client import VismaNetClient
@@ -164,13 +164,10 @@ class VismaNetConnector:
 
     @staticmethod
     async def _gather(calls: Sequence[tuple[str, Any]]) -> dict[str, Any]:
-        gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
         async def one(call: Any) -> Any:
-            async with gate:
-                return await call
+            return await call
 
-        results = await asyncio.gather(*(one(call) for _, call in calls))
+        results = await bounded_map([call for _, call in calls], one, limit=LOOKUP_CONCURRENCY)
         return {key: result for (key, _), result in zip(calls, results, strict=True)}
 
     # -- target: look-ups ------------------------------------------------------------------------

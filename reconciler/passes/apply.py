@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, cast
 
+from connectors.concurrency import bounded_map
 from reconciler.canonical import Entity
 from reconciler.errors import ConnectorError, Transient, UnavailableError
 from reconciler.logs import log_action
@@ -216,20 +217,8 @@ class Applier:
             )
 
     async def _run_page(self, batch: list[Planned]) -> bool:
-        """Apply a page's records, ``ctx.concurrency`` at a time; True when one must be retried.
-        A few workers take the records in turn (not a task per record waiting at a gate)."""
-        pending = iter(batch)
-        held = False
-
-        async def worker() -> None:
-            nonlocal held
-            for planned in pending:
-                if await self._one(planned):
-                    held = True
-
-        workers = min(self.ctx.concurrency, len(batch))
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        return held
+        """Apply a page's records, ``ctx.concurrency`` at a time; True when one must be retried."""
+        return any(await bounded_map(batch, self._one, limit=self.ctx.concurrency))
 
     async def _one(self, planned: Planned) -> bool:
         """Apply one planned record; True when it must be retried (the cursor holds)."""

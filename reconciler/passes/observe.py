@@ -8,13 +8,13 @@ created or updated) and its products (every SKU must exist, else the order fails
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import TargetRecord
+from connectors.concurrency import bounded_map
 from reconciler.canonical import CanonicalRecord, Entity
 from reconciler.flows.program import Desire, Dropped
 from reconciler.passes.context import FlowContext
@@ -304,10 +304,6 @@ async def _lookup_many(
     if batch is not None:
         found: dict[str, TargetRecord] = await batch(entity, list(keys))
         return [found.get(key) for key in keys]
-    gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
-
-    async def one(key: str) -> TargetRecord | None:
-        async with gate:
-            return await ctx.target.lookup(entity, key)
-
-    return list(await asyncio.gather(*(one(key) for key in keys)))
+    return await bounded_map(
+        list(keys), lambda key: ctx.target.lookup(entity, key), limit=LOOKUP_CONCURRENCY
+    )

@@ -26,12 +26,18 @@ AWKWARD = 'pa"ss\\wörd-logs-31337'
 
 @pytest.fixture(autouse=True)
 def _root_logging() -> Iterator[None]:
-    """Leave the root logger as the test found it."""
+    """Leave the root logger, and the noisy loggers configure_logging quiets, as the test
+    found them (a later test reading httpx's DEBUG lines depends on it)."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quieted = {
+        name: logging.getLogger(name).level for name in ("httpx", "httpcore", "uvicorn.access")
+    }
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    for name, old in quieted.items():
+        logging.getLogger(name).setLevel(old)
 
 
 def _capture(level: str = "info", fmt: Any = "json", **kwargs: Any) -> io.StringIO:

@@ -24,6 +24,7 @@ from connectors.afas.client import SYSTEM, AfasClient
 from connectors.afas.models import Condition, Filter, Operator, WriteSettings
 from connectors.afas.tuning import COMPARISON
 from connectors.base import CustomerLink, MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.concurrency import bounded_map
 from reconciler.canonical import CanonicalRecord, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
 
@@ -45,6 +46,8 @@ SETTLED = dt.timedelta(minutes=10)
 any clock skew between AFAS and koppel, and any write still committing with that date."""
 KEYS_PER_CALL = 40
 """Order numbers per OR filter: keeps the query string well under AFAS's 2049 characters."""
+CHUNKS_AT_ONCE = 4
+"""A look-up's OR-filtered calls in flight at once (AFAS asks for at most ~5 parallel calls)."""
 
 
 class AfasConnector:
@@ -212,14 +215,16 @@ class AfasConnector:
         """Rows whose ``column`` is one of ``numbers``, via OR filters of bounded length."""
         settings = self.client.get_settings
         rows: list[dict[str, Any]] = []
-        for start in range(0, len(numbers), KEYS_PER_CALL):
-            chunk = numbers[start : start + KEYS_PER_CALL]
+        chunks = [numbers[i : i + KEYS_PER_CALL] for i in range(0, len(numbers), KEYS_PER_CALL)]
+
+        async def one(chunk: Sequence[str]) -> list[dict[str, Any]]:
             filters = [[Condition(column, Operator.equal, n)] for n in chunk]
-            rows.extend(
-                await self.client.get_all(
-                    settings.connector_id(role), order_by=[column], filters=filters, page_size=500
-                )
+            return await self.client.get_all(
+                settings.connector_id(role), order_by=[column], filters=filters, page_size=500
             )
+
+        for found in await bounded_map(chunks, one, limit=CHUNKS_AT_ONCE):
+            rows.extend(found)
         return rows
 
     # -- target ------------------------------------------------------------------------------

@@ -81,6 +81,9 @@ class CatalogStore:
         self.ext_orders: dict[str, str] = {}
         self.stock: dict[int, StockRow] = {}
         self.markers = {"article": 0, "relation": 0, "order": 0, "stock": 0}
+        self._highest: dict[str, int] = {}
+        """Highest number handed out or stored, per kind: the next one without a max() over
+        the whole store, which made every create slower than the one before."""
 
     # -- plumbing ---------------------------------------------------------------------------------
     def handle(self, operation: str, request: Wire) -> Wire:
@@ -88,6 +91,19 @@ class CatalogStore:
         handler: Callable[[Wire], Wire] = getattr(self, f"op_{operation}")
         with self._lock:
             return handler(request)
+
+    def _new_number(self, kind: str, used: Iterable[int], floor: int) -> int:
+        """The number after the highest one in ``used`` (the till numbers in sequence)."""
+        highest = self._highest.get(kind)
+        if highest is None:
+            highest = max([floor, *used])
+        self._highest[kind] = highest + 1
+        return highest + 1
+
+    def _taken(self, kind: str, number: int) -> None:
+        """``number`` was stored as given: numbers handed out later come after it."""
+        if kind in self._highest:
+            self._highest[kind] = max(self._highest[kind], number)
 
     def _next(self, counter: str) -> int:
         self.markers[counter] += 1
@@ -165,7 +181,7 @@ class CatalogStore:
         return None
 
     def _assign_article_number(self) -> int:
-        return max([FIRST_ARTICLE_NUMBER - 1, *self.article_product]) + 1
+        return self._new_number("article", self.article_product, FIRST_ARTICLE_NUMBER - 1)
 
     def _add_article(self, product: Wire, article: Wire) -> int:
         article = dict(article)
@@ -175,6 +191,7 @@ class CatalogStore:
         article.setdefault("stockArticle", True)  # assumed default: retail articles keep stock
         product.setdefault("articleList", {}).setdefault("article", []).append(article)
         self.article_product[article["articleNumber"]] = product["productNumber"]
+        self._taken("article", int(article["articleNumber"]))
         self._touch_article(product, article, created=True)
         return int(article["articleNumber"])
 
@@ -200,7 +217,8 @@ class CatalogStore:
         if unknown:
             return failed("CREATE-PRODUCT-RESULT-FAILED", unknown)
         if number is None:
-            number = max([0, *self.products]) + 1
+            number = self._new_number("product", self.products, 0)
+        self._taken("product", number)
         product["productNumber"] = number
         product["articleList"] = {"article": []}
         product["syncMarker"] = 0
@@ -318,7 +336,8 @@ class CatalogStore:
         if not (relation.get("name") or relation.get("companyName")):
             return failed("CREATE-RELATION-RESULT-FAILED", "a relation needs a name")
         if number is None:
-            number = max([0, *self.relations]) + 1
+            number = self._new_number("relation", self.relations, 0)
+        self._taken("relation", number)
         relation["relationNumber"] = number
         relation.setdefault("active", True)
         self.relations[number] = relation

@@ -101,3 +101,36 @@ def test_yaml_seed_files_load_like_json(tmp_path) -> None:
     store.load(load_seed(seed))
     assert store._article(500)["vatPercentage"] == 21
     assert str(store.stock[500].free) == "2.5"
+
+
+def test_new_numbers_follow_the_highest_one_in_use() -> None:
+    """Relations, products and articles without a number get the one after the highest in use,
+    also after one was created with a number of its own."""
+    store = SandboxStore()
+    store.load(load_seed(None))
+
+    def relation(**fields: object) -> int:
+        answer = store.handle("createRelation", {"relation": {"name": "R", **fields}})
+        assert answer["result"] == "CREATE-RELATION-RESULT-OK"
+        return int(answer["relationNumber"])
+
+    first = relation()
+    assert first == max(n for n in store.relations if n != first) + 1
+    assert relation() == first + 1
+    assert relation(relationNumber=first + 50) == first + 50
+    assert relation() == first + 51
+
+    def product(**article: object) -> tuple[int, int]:
+        request = {"product": {"description": "P", "articleList": {"article": [
+            {"description": "A", "vatCode": 2, **article}]}}}  # fmt: skip
+        answer = store.handle("createProduct", request)
+        assert answer["result"] == "CREATE-PRODUCT-RESULT-OK", answer
+        number = int(answer["productNumber"])
+        [made] = store.products[number]["articleList"]["article"]
+        return number, int(made["articleNumber"])
+
+    one, article = product()
+    two, explicit = product(articleNumber=article + 10)
+    three, after = product()
+    assert (two, three) == (one + 1, one + 2)
+    assert (explicit, after) == (article + 10, article + 11)

@@ -1,5 +1,7 @@
 """The bare baseline of the reconcile benchmark: the minimal HTTP calls of an initial sync, with
-httpx at koppel's concurrency, and nothing else — no look-ups, no state, no mapping engine.
+httpx at koppel's concurrency (per connection: the flow's 8, or fewer where koppel's client for
+that system sends fewer at once, as its AFAS client does), and nothing else: no look-ups, no
+state, no mapping engine.
 
 Products: page through AFAS ``Profit_Article`` (100 rows a page, ordered by item code, as koppel
 reads it), then send one MplusKASSA ``createProduct`` per article (its code and description put
@@ -18,34 +20,47 @@ from typing import Any
 import httpx
 
 from bench.reconcile_pass import IDENT, SECRET, TOKEN
+from connectors.afas.client import DEFAULT_SETTINGS as AFAS_SETTINGS
 from connectors.afas.client import token_header
 from connectors.mpluskassa import soap
+from connectors.mpluskassa.client import DEFAULT_SETTINGS as MPLUS_SETTINGS
 from connectors.mpluskassa.operations import OPERATIONS
+from reconciler.passes.context import FlowContext
 
 PAGE = 100
-CONCURRENCY = 8
+CONCURRENCY = FlowContext.concurrency
 """koppel's default: FlowContext.concurrency records written at once."""
+AFAS_CONCURRENCY = min(CONCURRENCY, AFAS_SETTINGS.concurrency)
+"""Requests in flight on the AFAS connection: koppel's AFAS client sends at most its
+``concurrency`` (AFAS asks for about five parallel calls) whatever the flow's is, so the
+baseline writes to AFAS at that concurrency too: the same concurrency, as the benchmark asks."""
+KASSA_CONCURRENCY = min(CONCURRENCY, MPLUS_SETTINGS.concurrency)
 
 
-async def fan_out(items: Sequence[Any], job: Callable[[Any], Awaitable[None]]) -> None:
-    """Run ``job`` on every item, CONCURRENCY at a time."""
+async def fan_out(
+    items: Sequence[Any], job: Callable[[Any], Awaitable[None]], *, concurrency: int
+) -> None:
+    """Run ``job`` on every item, ``concurrency`` at a time."""
     queue = iter(items)
 
     async def worker() -> None:
         for item in queue:
             await job(item)
 
-    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-def _limits() -> httpx.Limits:
-    return httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+def _limits(concurrency: int) -> httpx.Limits:
+    return httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
 
 def _afas(url: str) -> httpx.AsyncClient:
     headers = {"Authorization": token_header(TOKEN), "Accept": "application/json"}
     return httpx.AsyncClient(
-        base_url=f"{url}/ProfitRestServices", headers=headers, limits=_limits(), timeout=60
+        base_url=f"{url}/ProfitRestServices",
+        headers=headers,
+        limits=_limits(AFAS_CONCURRENCY),
+        timeout=60,
     )
 
 
@@ -53,7 +68,7 @@ def _kassa(url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=url + "/",
         params={"ident": IDENT, "secret": SECRET},
-        limits=_limits(),
+        limits=_limits(KASSA_CONCURRENCY),
         timeout=60,
     )
 
@@ -108,7 +123,7 @@ async def products(afas_url: str, kassa_url: str) -> tuple[int, float]:
             product = {"description": row["Description"], "articleList": {"article": [article]}}
             await _soap(kassa, "createProduct", {"product": product})
 
-        await fan_out(rows, create)
+        await fan_out(rows, create, concurrency=KASSA_CONCURRENCY)
     return len(rows), time.perf_counter() - started
 
 
@@ -157,6 +172,6 @@ async def orders(afas_url: str, kassa_url: str) -> tuple[int, int, float]:
             response.raise_for_status()
             response.json()
 
-        await fan_out(relations, customer)
-        await fan_out(sales, invoice)
+        await fan_out(relations, customer, concurrency=AFAS_CONCURRENCY)
+        await fan_out(sales, invoice, concurrency=AFAS_CONCURRENCY)
     return len(sales), len(relations), time.perf_counter() - started

@@ -53,21 +53,8 @@ class SqlStore(SqlLog):
         target_id: str | None = None,
         revision: str | None = None,
     ) -> RecordState:
-        values = {
-            "tenant": tenant,
-            "flow": flow,
-            "key": key,
-            "fingerprint": fingerprint,
-            "target_id": target_id,
-            "last_action": action.value,
-            "last_outcome": Outcome.ok.value,
-            "attempts": 0,
-            "next_attempt_at": None,
-            "quarantined": False,
-            "reason": None,
-            "revision": revision,
-            "updated_at": self._clock(),
-        }
+        applied = Applied(key, fingerprint, action, target_id)
+        values = _applied_values(tenant, flow, applied, revision, self._clock())
         # An update need not know the target id: the statement keeps the one a create stored.
         with self._tx() as conn:
             row = conn.execute(self._statements.record_applied, values).one()
@@ -79,24 +66,7 @@ class SqlStore(SqlLog):
         if not records:
             return
         now = self._clock()
-        rows = [
-            {
-                "tenant": tenant,
-                "flow": flow,
-                "key": record.key,
-                "fingerprint": record.fingerprint,
-                "target_id": record.target_id,
-                "last_action": record.action.value,
-                "last_outcome": Outcome.ok.value,
-                "attempts": 0,
-                "next_attempt_at": None,
-                "quarantined": False,
-                "reason": None,
-                "revision": revision,
-                "updated_at": now,
-            }
-            for record in records
-        ]
+        rows = [_applied_values(tenant, flow, record, revision, now) for record in records]
         with self._tx() as conn:
             conn.execute(self._statements.record_applied_many, rows)
 
@@ -242,3 +212,24 @@ class SqlStore(SqlLog):
             return [
                 run_from_row(row) for row in conn.execute(query.order_by(c.id.desc()).limit(limit))
             ]
+
+
+def _applied_values(
+    tenant: str, flow: str, record: Applied, revision: str | None, now: dt.datetime
+) -> dict[str, object]:
+    """The ``records`` row of an applied record: failures reset."""
+    return {
+        "tenant": tenant,
+        "flow": flow,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "target_id": record.target_id,
+        "last_action": record.action.value,
+        "last_outcome": Outcome.ok.value,
+        "attempts": 0,
+        "next_attempt_at": None,
+        "quarantined": False,
+        "reason": None,
+        "revision": revision,
+        "updated_at": now,
+    }

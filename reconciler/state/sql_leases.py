@@ -38,15 +38,8 @@ class SqlLeases(SqlBase, abc.ABC):
         idempotency_key: str,
         payload_fingerprint: str,
     ) -> int:
-        values = {
-            "tenant": tenant,
-            "flow": flow,
-            "key": key,
-            "action": action.value,
-            "idempotency_key": idempotency_key,
-            "payload_fingerprint": payload_fingerprint,
-            "created_at": self._clock(),
-        }
+        intent = NewIntent(key, action, idempotency_key, payload_fingerprint)
+        values = _intent_values(tenant, flow, intent, self._clock())
         with self._tx() as conn:
             return int(conn.execute(self._statements.intent, values).scalar_one())
 
@@ -54,18 +47,7 @@ class SqlLeases(SqlBase, abc.ABC):
         if not intents:
             return []
         now = self._clock()
-        rows = [
-            {
-                "tenant": tenant,
-                "flow": flow,
-                "key": intent.key,
-                "action": intent.action.value,
-                "idempotency_key": intent.idempotency_key,
-                "payload_fingerprint": intent.payload_fingerprint,
-                "created_at": now,
-            }
-            for intent in intents
-        ]
+        rows = [_intent_values(tenant, flow, intent, now) for intent in intents]
         with self._tx() as conn:
             return [int(i) for i in conn.execute(self._statements.intents, rows).scalars()]
 
@@ -198,3 +180,18 @@ class SqlLeases(SqlBase, abc.ABC):
         with self._tx() as conn:
             row = conn.execute(self._lease_query(lease.tenant, lease.flow)).first()
             return lease_row_current(row, lease, self._clock())
+
+
+def _intent_values(
+    tenant: str, flow: str, intent: NewIntent, now: dt.datetime
+) -> dict[str, object]:
+    """The ``intents`` row of a write about to happen."""
+    return {
+        "tenant": tenant,
+        "flow": flow,
+        "key": intent.key,
+        "action": intent.action.value,
+        "idempotency_key": intent.idempotency_key,
+        "payload_fingerprint": intent.payload_fingerprint,
+        "created_at": now,
+    }

@@ -46,19 +46,16 @@ class SqlLog(SqlLeases, abc.ABC):
         plan_id: str | None = None,
         message: str | None = None,
     ) -> int:
-        values = {
-            "run_id": run_id,
-            "tenant": tenant,
-            "flow": flow,
-            "key": key,
-            "action": action.value,
-            "outcome": outcome.value,
-            "diff": None if diff is None else dict(diff),
-            "revision": revision,
-            "plan_id": plan_id,
-            "at": self._clock(),
-            "message": message,
-        }
+        entry = NewActivity(key, action, outcome, diff, message)
+        values = _activity_values(
+            tenant,
+            flow,
+            entry,
+            run_id=run_id,
+            revision=revision,
+            plan_id=plan_id,
+            now=self._clock(),
+        )
         return int(conn.execute(self._statements.activity, values).scalar_one())
 
     def log_activity(
@@ -104,19 +101,9 @@ class SqlLog(SqlLeases, abc.ABC):
             return
         now = self._clock()
         rows = [
-            {
-                "run_id": run_id,
-                "tenant": tenant,
-                "flow": flow,
-                "key": entry.key,
-                "action": entry.action.value,
-                "outcome": entry.outcome.value,
-                "diff": None if entry.diff is None else dict(entry.diff),
-                "revision": revision,
-                "plan_id": plan_id,
-                "at": now,
-                "message": entry.message,
-            }
+            _activity_values(
+                tenant, flow, entry, run_id=run_id, revision=revision, plan_id=plan_id, now=now
+            )
             for entry in entries
         ]
         with self._tx() as conn:
@@ -217,3 +204,29 @@ class SqlLog(SqlLeases, abc.ABC):
             query = query.where(r.tenant == tenant)
         with self._tx() as conn:
             return {(row[0], row[1]): int(row[2]) for row in conn.execute(query)}
+
+
+def _activity_values(
+    tenant: str,
+    flow: str,
+    entry: NewActivity,
+    *,
+    run_id: int | None,
+    revision: str | None,
+    plan_id: str | None,
+    now: dt.datetime,
+) -> dict[str, object]:
+    """The ``activity`` row of one entry."""
+    return {
+        "run_id": run_id,
+        "tenant": tenant,
+        "flow": flow,
+        "key": entry.key,
+        "action": entry.action.value,
+        "outcome": entry.outcome.value,
+        "diff": None if entry.diff is None else dict(entry.diff),
+        "revision": revision,
+        "plan_id": plan_id,
+        "at": now,
+        "message": entry.message,
+    }

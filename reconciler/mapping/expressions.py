@@ -16,7 +16,7 @@ import string
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, cast
+from typing import Any
 
 import jmespath
 import jmespath.functions
@@ -37,7 +37,7 @@ Reader = Callable[[Any], Any]
 def reader(expression: str) -> Reader:
     """A function giving the value of ``expression`` in its argument (None when absent)."""
     compiled = compile_path(expression)
-    return _direct(cast("dict[str, Any]", compiled.parsed)) or compiled.search
+    return _direct(compiled.parsed) or compiled.search
 
 
 def read(data: Mapping[str, Any], expression: str) -> Any:

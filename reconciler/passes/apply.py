@@ -120,11 +120,10 @@ class Applier:
             batch = list(items)
             self._journal_intents(batch)
             try:
-                held = await self._run_page(batch)
+                page_held = await self._run_page(batch)
             except BaseException:
                 self._flush_after_error()
                 raise
-            page_held = held
             move = not self.counts.held and not page_held and page < len(cursors)
             self._flush(cursors[page] if move else _KEEP)
             self.counts.held = self.counts.held or page_held

@@ -8,6 +8,7 @@ created or updated) and its products (every SKU must exist, else the order fails
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -154,16 +155,14 @@ async def _prefetch(
         for sku in order.skus:
             if sku not in skus_known:
                 skus.setdefault(sku, None)
-    if emails:
-        found = await _lookup_many(ctx, Entity.customers, list(emails))
-        seen.target_reads += len(emails)
-        seen.customers.update(zip(emails, found, strict=True))
-    if skus:
-        products = await _lookup_many(ctx, Entity.products, list(skus))
-        seen.target_reads += len(skus)
-        skus_known.update(
-            (sku, record is not None) for sku, record in zip(skus, products, strict=True)
-        )
+    # The two look-ups are independent: both at once.
+    found, products = await asyncio.gather(
+        _lookup_many(ctx, Entity.customers, list(emails)),
+        _lookup_many(ctx, Entity.products, list(skus)),
+    )
+    seen.target_reads += len(emails) + len(skus)
+    seen.customers.update(zip(emails, found, strict=True))
+    skus_known.update((sku, record is not None) for sku, record in zip(skus, products, strict=True))
 
 
 def _order_written(ctx: FlowContext, state: RecordState | None) -> bool:

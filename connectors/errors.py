@@ -13,6 +13,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import httpx
 
@@ -136,34 +137,23 @@ def classify_status(
     reason = (
         SECRETS.mask(message) if message else (body_excerpt(response) or response.reason_phrase)
     )
-    where = {"system": system, "operation": operation}
+    where: dict[str, Any] = {
+        "system": system,
+        "operation": operation,
+        "status": status,
+        "reference": reference,
+    }
     if status in (401, 403):
         return AuthenticationError(
             reason,
             **where,
-            status=status,
-            reference=reference,
             hint="check the credential reference in the tenant's connection and the rights "
             "granted to it in the target",
         )
     if status == 404:
-        return NotFoundError(reason, **where, status=status, reference=reference)
+        return NotFoundError(reason, **where)
     if status == 429:
-        return RateLimitedError(
-            reason,
-            system=system,
-            operation=operation,
-            status=status,
-            reference=reference,
-            delay=retry_after(response),
-        )
+        return RateLimitedError(reason, **where, delay=retry_after(response))
     if status >= 500 or status in (408, 409, 423):
-        return UnavailableError(
-            reason,
-            system=system,
-            operation=operation,
-            status=status,
-            reference=reference,
-            delay=retry_after(response),
-        )
-    return RejectedError(reason, **where, status=status, reference=reference)
+        return UnavailableError(reason, **where, delay=retry_after(response))
+    return RejectedError(reason, **where)

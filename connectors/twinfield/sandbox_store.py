@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -276,14 +276,7 @@ class TwinfieldStore:
         )
 
     def _dimensions(self, document: Element, office: str) -> Element:
-        items = [document] if document.tag == "dimension" else document.findall("dimension")
-        answer = etree.Element("dimensions", result="1")
-        for item in items:
-            echoed = self._dimension(item, office)
-            answer.append(echoed)
-            if echoed.get("result") == "0":
-                answer.set("result", "0")
-        return answer if document.tag == "dimensions" else answer[0]
+        return _each(document, "dimension", lambda item: self._dimension(item, office))
 
     def _dimension(self, item: Element, office: str) -> Element:
         echo = copy.deepcopy(item)
@@ -353,14 +346,7 @@ class TwinfieldStore:
         return element
 
     def _transactions(self, document: Element, office: str) -> Element:
-        items = [document] if document.tag == "transaction" else document.findall("transaction")
-        answer = etree.Element("transactions", result="1")
-        for item in items:
-            echoed = self._transaction(item, office)
-            answer.append(echoed)
-            if echoed.get("result") == "0":
-                answer.set("result", "0")
-        return answer if document.tag == "transactions" else answer[0]
+        return _each(document, "transaction", lambda item: self._transaction(item, office))
 
     def _transaction(self, item: Element, office: str) -> Element:
         echo = copy.deepcopy(item)
@@ -675,3 +661,16 @@ def _holds(value: str, operator: str, low: str | None, high: str | None) -> bool
     if operator == "like":
         return _like(low or "*", value)
     return True
+
+
+def _each(document: Element, tag: str, process: Callable[[Element], Element]) -> Element:
+    """Process one ``<tag>`` or each of a ``<tags>`` batch; the echo of the one, or the batch
+    with its result 0 when any item failed (as ProcessXml answers)."""
+    items = [document] if document.tag == tag else document.findall(tag)
+    answer = etree.Element(f"{tag}s", result="1")
+    for item in items:
+        echoed = process(item)
+        answer.append(echoed)
+        if echoed.get("result") == "0":
+            answer.set("result", "0")
+    return answer if document.tag == f"{tag}s" else answer[0]

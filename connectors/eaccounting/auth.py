@@ -21,7 +21,8 @@ import httpx
 from connectors.eaccounting.models import SYSTEM, TOKEN_PATH
 from connectors.errors import SECRETS, classify_status
 from connectors.http import ClientSettings, HttpClient, Sleep
-from reconciler.errors import AuthenticationError, ConnectorError, ProtocolError
+from connectors.oauth import token_answer
+from reconciler.errors import AuthenticationError, ConnectorError
 
 EARLY = 60.0
 """Seconds before its expiry an access token is replaced, so no call goes out with a dying one."""
@@ -155,29 +156,13 @@ class TokenSource:
             headers={"Authorization": self._header},
             data={"grant_type": "refresh_token", "refresh_token": self._refresh or ""},
         )
-        try:
-            data = response.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
-            raise ProtocolError(
-                "the token endpoint answered without an access_token",
-                system=SYSTEM,
-                operation=operation,
-                status=response.status_code,
-            )
-        access = str(data["access_token"])
-        rotated = data.get("refresh_token")
-        SECRETS.add(access, *([rotated] if isinstance(rotated, str) else []))
+        answer = token_answer(response, system=SYSTEM, operation=operation)
+        access = answer.access_token
         # Spent tokens are forgotten, the configured ones never (they stay in the secret).
         spent = [t for t in (self._access, self._refresh) if t and t not in self._configured]
-        if isinstance(rotated, str) and rotated and rotated != self._refresh:
-            self._refresh = rotated
-            if self._on_rotated is not None:
-                self._on_rotated(rotated)
+        self._refresh = answer.rotate(self._refresh, self._on_rotated)
         SECRETS.discard(*(t for t in spent if t not in (access, self._refresh)))
-        expires_in = data.get("expires_in")
-        seconds = float(expires_in) if isinstance(expires_in, int | float) else 3600.0
+        seconds = answer.expires_in if answer.expires_in is not None else 3600.0
         self._access, self._expires = access, self._clock() + seconds
         self.refreshes += 1
         return access

@@ -38,6 +38,7 @@ from lxml import etree
 
 from connectors.errors import SECRETS, body_excerpt, classify_status
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
+from connectors.oauth import token_answer
 from connectors.twinfield import soap
 from connectors.twinfield.models import (
     CLUSTER_CLAIM,
@@ -214,20 +215,9 @@ class TwinfieldClient:
                 "client_secret": creds.client_secret or "",
             },
         )
-        data = _json(response, "identity token")
-        token = data.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise ProtocolError(
-                "the token answer has no access_token", system=SYSTEM, operation="identity token"
-            )
-        SECRETS.add(token)
-        self._access_token = token
-        rotated = data.get("refresh_token")
-        if isinstance(rotated, str) and rotated:
-            SECRETS.add(rotated)
-            if rotated != self._refresh_token and self._on_rotated is not None:
-                self._on_rotated(rotated)
-            self._refresh_token = rotated
+        answer = token_answer(response, system=SYSTEM, operation="identity token")
+        self._access_token = answer.access_token
+        self._refresh_token = answer.rotate(self._refresh_token, self._on_rotated)
 
     async def _validate(self) -> None:
         response = await self.http.send(

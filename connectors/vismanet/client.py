@@ -27,8 +27,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
-from connectors.errors import SECRETS, classify_status
+from connectors.errors import classify_status
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
+from connectors.oauth import token_answer
 from connectors.vismanet.models import (
     API_URL,
     APPLICATION_TYPE,
@@ -210,23 +211,16 @@ class VismaNetClient:
                 )
             self.token_requests += 1
             response = await self.identity.send(
-                "POST", TOKEN_PATH, data=form, operation="token", idempotent=True
+                "POST",
+                TOKEN_PATH,
+                data=form,
+                operation="token",
+                idempotent=True,
             )
-            data = _json(response, "token")
-            token = data.get("access_token") if isinstance(data, dict) else None
-            if not isinstance(token, str) or not token:
-                raise ProtocolError(
-                    "the token answer has no access_token", system=SYSTEM, operation="token"
-                )
-            SECRETS.add(token)
-            rotated = data.get("refresh_token")
-            if isinstance(rotated, str) and rotated:
-                SECRETS.add(rotated)
-                if rotated != self._refresh_token and self._on_rotated is not None:
-                    self._on_rotated(rotated)
-                self._refresh_token = rotated
-            self._access_token = token
-            return token
+            answer = token_answer(response, system=SYSTEM, operation="token")
+            self._refresh_token = answer.rotate(self._refresh_token, self._on_rotated)
+            self._access_token = answer.access_token
+            return answer.access_token
 
     async def request(
         self,

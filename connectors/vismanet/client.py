@@ -215,7 +215,8 @@ class VismaNetClient:
                 TOKEN_PATH,
                 data=form,
                 operation="token",
-                idempotent=True,
+                # A refresh is not repeated after a lost answer: its token may be spent already.
+                idempotent=not self._refresh_token,
             )
             answer = token_answer(response, system=SYSTEM, operation="token")
             self._refresh_token = answer.rotate(self._refresh_token, self._on_rotated)

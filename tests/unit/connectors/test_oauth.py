@@ -1,13 +1,16 @@
-"""Reading OAuth2 token answers."""
+"""Reading OAuth2 token answers, and not repeating a refresh whose answer was lost."""
 
 from __future__ import annotations
+
+import asyncio
 
 import httpx
 import pytest
 
 from connectors.errors import SECRETS
 from connectors.oauth import TokenAnswer, token_answer
-from reconciler.errors import ProtocolError
+from connectors.vismanet.client import DEFAULT_SETTINGS, VismaNetClient
+from reconciler.errors import ProtocolError, UnavailableError
 
 
 def _response(body: object, status: int = 200) -> httpx.Response:
@@ -41,3 +44,38 @@ def test_rotation_keeps_the_new_refresh_token_and_says_so() -> None:
     assert TokenAnswer("a", "same").rotate("same", told.append) == "same"
     assert TokenAnswer("a", None).rotate("old", told.append) == "old"
     assert told == ["new"]
+
+
+@pytest.mark.parametrize(
+    ("refresh", "calls"), [("ref-oauth-3", 1), (None, DEFAULT_SETTINGS.retry.attempts)]
+)
+def test_a_lost_refresh_answer_is_not_repeated(refresh: str | None, calls: int) -> None:
+    """A refresh token may be spent by a request whose answer was lost, so that request is not
+    sent again; a client-credentials request is (it spends nothing)."""
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request.url.path)
+        raise httpx.ReadError("connection dropped", request=request)
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    client = VismaNetClient(
+        company_id="1",
+        client_id="cid",
+        client_secret="csecret-oauth",
+        refresh_token=refresh,
+        transport=httpx.MockTransport(handler),
+        sleep=no_wait,
+    )
+
+    async def run() -> None:
+        try:
+            await client.get("/controller/api/v1/customer", operation="customers")
+        finally:
+            await client.aclose()
+
+    with pytest.raises(UnavailableError):
+        asyncio.run(run())
+    assert len(sent) == calls

@@ -20,19 +20,10 @@ from connectors.aspos.sandbox import AsposSandbox, SandboxApp, create_app
 from connectors.aspos.sandbox_store import AsposStore
 from connectors.http import ClientSettings, RetryPolicy
 from connectors.sandbox import SandboxServer
+from tests.contract.doubles import Recorder
 
 API_KEY = "koppel-test-aspos-key-7c1e"
 T = TypeVar("T")
-
-
-class SleepRecorder:
-    """A ``sleep`` that records the delays asked for and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 @dataclass
@@ -41,7 +32,7 @@ class Harness:
 
     url: str
     app: SandboxApp
-    sleep: SleepRecorder = field(default_factory=SleepRecorder)
+    sleep: Recorder = field(default_factory=Recorder)
 
     @property
     def sandbox(self) -> AsposSandbox:

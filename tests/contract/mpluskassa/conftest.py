@@ -21,20 +21,11 @@ from connectors.mpluskassa.client import MplusClient
 from connectors.mpluskassa.sandbox import MplusSandbox, create_app
 from connectors.mpluskassa.sandbox_orders import SandboxStore
 from connectors.sandbox import FaultInjector, SandboxServer
+from tests.contract.doubles import Recorder
 
 IDENT = "koppel-test-ident"
 SECRET = "koppel-test-secret-9f3a"
 T = TypeVar("T")
-
-
-class SleepRecorder:
-    """A ``sleep`` that records the delays asked for and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -64,7 +55,7 @@ class Harness:
     url: str
     faults: FaultInjector
     sandbox: MplusSandbox
-    sleep: SleepRecorder = field(default_factory=SleepRecorder)
+    sleep: Recorder = field(default_factory=Recorder)
     transport: RecordingTransport = field(default_factory=RecordingTransport)
 
     @property

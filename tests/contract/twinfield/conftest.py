@@ -22,22 +22,13 @@ from connectors.twinfield.client import Credentials, TwinfieldClient
 from connectors.twinfield.connector import TwinfieldConnector
 from connectors.twinfield.sandbox import SandboxApp, TwinfieldSandbox, create_app
 from connectors.twinfield.sandbox_store import TwinfieldStore
+from tests.contract.doubles import Recorder
 
 CLIENT_ID = "koppel-contract"
 CLIENT_SECRET = "contract-client-secret-4d1e"
 REFRESH_TOKEN = "contract-refresh-token-77ab"
 OFFICE = "001"
 T = TypeVar("T")
-
-
-class SleepRecorder:
-    """A ``sleep`` that records the delays asked for and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -68,7 +59,7 @@ class Harness:
 
     url: str
     app: SandboxApp
-    sleep: SleepRecorder = field(default_factory=SleepRecorder)
+    sleep: Recorder = field(default_factory=Recorder)
     transport: RecordingTransport = field(default_factory=RecordingTransport)
 
     @property

@@ -17,7 +17,7 @@ per store with an idempotent PUT. The pure translations live in ``translate.py``
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import httpx
@@ -44,6 +44,7 @@ from connectors.aspos.translate import (
 from connectors.aspos.tuning import COMPARISON
 from connectors.aspos.vocabulary import READ_ONLY, VOCABULARY
 from connectors.base import (
+    DEFAULT_KEY_FIELDS,
     Connector,
     CustomerLink,
     MasterDataCheck,
@@ -85,12 +86,7 @@ class AsposConnector:
     capabilities = CAPABILITIES
     comparison = COMPARISON
     customer_link = CustomerLink(id_field="customerId", order_field="customerId")
-    key_fields: ClassVar[dict[str, str]] = {
-        "customers": "email",
-        "products": "sku",
-        "stock": "sku",
-        "orders": "reference",
-    }
+    key_fields: ClassVar[Mapping[str, str]] = DEFAULT_KEY_FIELDS
 
     def __init__(self, client: AsposClient, *, page_size: int = 100) -> None:
         self.client = client

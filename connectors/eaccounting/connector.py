@@ -19,7 +19,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from connectors.base import CustomerLink, MasterDataCheck, Page, TargetRecord, WriteResult
+from connectors.base import (
+    DEFAULT_KEY_FIELDS,
+    CustomerLink,
+    MasterDataCheck,
+    Page,
+    TargetRecord,
+    WriteResult,
+)
 from connectors.eaccounting import bodies, resolve, translate, values
 from connectors.eaccounting.capabilities import CAPABILITIES
 from connectors.eaccounting.client import EAccountingClient, ListPage, any_of
@@ -69,12 +76,7 @@ class EAccountingConnector:
     capabilities = CAPABILITIES
     comparison = COMPARISON
     customer_link = CustomerLink(id_field="customerId", order_field="customerId")
-    key_fields: ClassVar[dict[str, str]] = {
-        "customers": "email",
-        "products": "sku",
-        "stock": "sku",
-        "orders": "reference",
-    }
+    key_fields: ClassVar[Mapping[str, str]] = DEFAULT_KEY_FIELDS
 
     def __init__(
         self,

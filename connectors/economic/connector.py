@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from connectors.base import (
+    DEFAULT_KEY_FIELDS,
     Connector,
     CustomerLink,
     MasterDataCheck,
@@ -84,12 +85,7 @@ class EconomicConnector:
     capabilities = CAPABILITIES
     comparison = COMPARISON
     customer_link = CustomerLink(id_field="customerNumber", order_field="customerNumber")
-    key_fields: ClassVar[dict[str, str]] = {
-        "customers": "email",
-        "products": "sku",
-        "stock": "sku",
-        "orders": "reference",
-    }
+    key_fields: ClassVar[Mapping[str, str]] = DEFAULT_KEY_FIELDS
 
     def __init__(
         self,

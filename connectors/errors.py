@@ -110,6 +110,15 @@ def body_excerpt(response: httpx.Response) -> str:
     return SECRETS.mask(text)
 
 
+def json_object(response: httpx.Response) -> dict[str, Any] | None:
+    """The response body when it is a JSON object, else None (no body, not JSON, a list)."""
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def retry_after(response: httpx.Response) -> float | None:
     """Seconds from a ``Retry-After`` header (delta-seconds form), if present and sane."""
     value = response.headers.get("retry-after")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from connectors.errors import SECRETS
+from connectors.errors import SECRETS, json_object
 from reconciler.errors import ProtocolError
 
 
@@ -39,11 +39,8 @@ class TokenAnswer:
 def token_answer(response: httpx.Response, *, system: str, operation: str) -> TokenAnswer:
     """The tokens in a successful token response; ``ProtocolError`` when it has no access
     token. Both tokens are registered as secrets before anything else can log them."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    access = data.get("access_token") if isinstance(data, dict) else None
+    data = json_object(response) or {}
+    access = data.get("access_token")
     if not isinstance(access, str) or not access:
         raise ProtocolError(
             "the token endpoint answered without an access_token",
@@ -51,7 +48,6 @@ def token_answer(response: httpx.Response, *, system: str, operation: str) -> To
             operation=operation,
             status=response.status_code,
         )
-    assert isinstance(data, dict)
     refresh = data.get("refresh_token")
     refresh = refresh if isinstance(refresh, str) and refresh else None
     SECRETS.add(access, *([refresh] if refresh else []))

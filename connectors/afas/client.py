@@ -28,7 +28,7 @@ from connectors.afas.models import (
     Operator,
     base_url,
 )
-from connectors.errors import SECRETS, classify_status
+from connectors.errors import SECRETS, classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from reconciler.errors import ConnectorError, ProtocolError, RejectedError, UnavailableError
 
@@ -97,10 +97,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
     message: str | None = None
     reference: str | None = None
     body_delay: float | None = None
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_object(response)
     if isinstance(data, dict):
         if isinstance(data.get("externalMessage"), str):
             message = data["externalMessage"]

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from connectors.eaccounting.models import SYSTEM, TOKEN_PATH
-from connectors.errors import SECRETS, classify_status
+from connectors.errors import SECRETS, classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Sleep
 from connectors.oauth import token_answer
 from reconciler.errors import AuthenticationError, ConnectorError
@@ -38,10 +38,7 @@ def classify_token(response: httpx.Response, operation: str) -> ConnectorError |
     if response.status_code < 400:
         return None
     message = None
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_object(response)
     if isinstance(data, dict) and isinstance(data.get("error"), str):
         described = data.get("error_description")
         message = data["error"] + (f": {described}" if isinstance(described, str) else "")

@@ -23,7 +23,7 @@ import httpx
 
 from connectors.eaccounting.auth import TokenSource
 from connectors.eaccounting.models import MAX_PAGE_SIZE, SYSTEM, Resource, WireRecord
-from connectors.errors import SECRETS, classify_status
+from connectors.errors import SECRETS, classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from reconciler.errors import (
     AuthenticationError,
@@ -48,10 +48,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
         return None
     message: str | None = None
     reference: str | None = None
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_object(response)
     if isinstance(data, dict):
         parts: list[str] = []
         developer = data.get("DeveloperErrorMessage") or data.get("Message")

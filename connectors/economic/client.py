@@ -28,7 +28,7 @@ from connectors.economic.models import (
     WireRecord,
 )
 from connectors.economic.query import any_of, condition
-from connectors.errors import classify_status
+from connectors.errors import classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from reconciler.errors import ConnectorError, NotFoundError, ProtocolError, RejectedError
 
@@ -48,10 +48,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
         return None
     message: str | None = None
     reference: str | None = None
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_object(response)
     if isinstance(data, dict):
         parts = [str(data["message"])] if isinstance(data.get("message"), str) else []
         if isinstance(data.get("errorCode"), str):

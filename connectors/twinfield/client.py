@@ -36,7 +36,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
-from connectors.errors import SECRETS, body_excerpt, classify_status
+from connectors.errors import SECRETS, body_excerpt, classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from connectors.oauth import token_answer
 from connectors.twinfield import soap
@@ -97,10 +97,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
         if fault is not None:
             return _fault_error(fault, operation=operation, status=status)
     if operation.startswith("identity") and status in (400, 401):
-        try:
-            data = response.json()
-        except ValueError:
-            data = {}
+        data = json_object(response) or {}
         message = str(data.get("Message") or data.get("error_description") or data.get("error"))
         return AuthenticationError(
             SECRETS.mask(message or body_excerpt(response)),
@@ -405,11 +402,8 @@ class TwinfieldClient:
 
 
 def _json(response: httpx.Response, operation: str) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    data = json_object(response)
+    if data is None:
         raise ProtocolError("the answer is not a JSON object", system=SYSTEM, operation=operation)
     return data
 

@@ -27,7 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
-from connectors.errors import classify_status
+from connectors.errors import classify_status, json_object
 from connectors.http import ClientSettings, HttpClient, Observer, Sleep
 from connectors.oauth import token_answer
 from connectors.vismanet.models import (
@@ -57,10 +57,7 @@ Json = dict[str, Any]
 
 def _message(response: httpx.Response) -> tuple[str | None, str | None]:
     """(reason, reference) from a Visma.net exception body or an OAuth2 error body."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = None
+    data = json_object(response)
     message = reference = None
     if isinstance(data, dict):
         for name in ("ExceptionMessage", "message", "Message", "error_description", "error"):

@@ -98,9 +98,9 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
             return _fault_error(fault, operation=operation, status=status)
     if operation.startswith("identity") and status in (400, 401):
         data = json_object(response) or {}
-        message = str(data.get("Message") or data.get("error_description") or data.get("error"))
+        said = data.get("Message") or data.get("error_description") or data.get("error")
         return AuthenticationError(
-            SECRETS.mask(message or body_excerpt(response)),
+            SECRETS.mask(str(said)) if said else body_excerpt(response),
             system=SYSTEM,
             operation=operation,
             status=status,

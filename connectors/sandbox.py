@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
 
@@ -192,6 +192,30 @@ class FaultInjector:
             await _respond_json(send, 200, {"ok": True})
         else:
             await _respond_json(send, 404, {"error": "unknown sandbox admin endpoint"})
+
+
+class Resettable(Protocol):
+    """A system sandbox: its data can be put back to the seed."""
+
+    def reset(self) -> object: ...
+
+
+S = TypeVar("S", bound=Resettable)
+
+
+class SandboxedApp(FaultInjector, Generic[S]):
+    """A system's sandbox behind its fault injector: ``sandbox`` is the system (its store holds
+    the data), and the shared ``POST /_sandbox/reset`` clears the faults and the data."""
+
+    def __init__(
+        self, app: ASGIApp, sandbox: S, *, error_body: ErrorBody, plan: FaultPlan | None
+    ) -> None:
+        super().__init__(app, error_body=error_body, plan=plan)
+        self.sandbox = sandbox
+
+    def reset(self) -> None:
+        super().reset()
+        self.sandbox.reset()
 
 
 def _seconds(value: float) -> bytes:

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from connectors.afas.sandbox_query import query
 from connectors.afas.sandbox_store import COLUMNS, DEFAULT_SEED, AfasError, ProfitStore
 from connectors.afas.sandbox_updates import HANDLERS, MANDATORY, apply
-from connectors.sandbox import FaultInjector, FaultPlan
+from connectors.sandbox import FaultPlan, SandboxedApp
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -310,17 +310,11 @@ def for_connection(
     return app, "/ProfitRestServices"
 
 
-class SandboxApp(FaultInjector):
+class SandboxApp(SandboxedApp[AfasSandbox]):
     """The sandbox behind its fault injector; ``sandbox.store`` holds the data."""
 
     def __init__(self, sandbox: AfasSandbox, plan: FaultPlan | None) -> None:
-        super().__init__(sandbox.app, error_body=error_body, plan=plan)
-        self.sandbox = sandbox
-
-    def reset(self) -> None:
-        """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
-        super().reset()
-        self.sandbox.reset()
+        super().__init__(sandbox.app, sandbox, error_body=error_body, plan=plan)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,7 +46,7 @@ from connectors.aspos.contract import (
     connection_contract,
 )
 from connectors.aspos.sandbox_store import FILTERS, ApiError, AsposStore
-from connectors.sandbox import FaultInjector, FaultPlan, free_port
+from connectors.sandbox import FaultPlan, SandboxedApp, free_port
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 """The fixture a sandbox starts from when no seed is given."""
@@ -281,7 +281,7 @@ def _moment(text: str) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-class SandboxApp(FaultInjector):
+class SandboxApp(SandboxedApp[AsposSandbox]):
     """The sandbox behind its fault injector; ``sandbox.store`` holds the data."""
 
     def __init__(self, sandbox: AsposSandbox, plan: FaultPlan | None) -> None:
@@ -292,13 +292,7 @@ class SandboxApp(FaultInjector):
             await _error(error)(scope, receive, send)
 
         app.router.default = fallback
-        super().__init__(app, error_body=error_body, plan=plan)
-        self.sandbox = sandbox
-
-    def reset(self) -> None:
-        """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
-        super().reset()
-        self.sandbox.reset()
+        super().__init__(app, sandbox, error_body=error_body, plan=plan)
 
 
 def create_app(

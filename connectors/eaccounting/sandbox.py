@@ -51,7 +51,7 @@ from connectors.eaccounting.sandbox_store import (
     stamp,
     utc_now,
 )
-from connectors.sandbox import FaultInjector, FaultPlan
+from connectors.sandbox import FaultPlan, SandboxedApp
 
 __all__ = [
     "DEFAULT_CREDENTIALS",
@@ -344,17 +344,12 @@ async def _json_body(request: Request) -> Any:
         raise ApiError("The request body is not valid JSON") from None
 
 
-class SandboxApp(FaultInjector):
-    """The sandbox behind its fault injector; ``sandbox.store`` holds the data."""
+class SandboxApp(SandboxedApp[EAccountingSandbox]):
+    """The sandbox behind its fault injector; ``sandbox.store`` holds the data (a reset also
+    forgets the issued tokens)."""
 
     def __init__(self, sandbox: EAccountingSandbox, plan: FaultPlan | None) -> None:
-        super().__init__(sandbox.app, error_body=error_body, plan=plan)
-        self.sandbox = sandbox
-
-    def reset(self) -> None:
-        """Clear the faults, the data and the issued tokens (``POST /_sandbox/reset``)."""
-        super().reset()
-        self.sandbox.reset()
+        super().__init__(sandbox.app, sandbox, error_body=error_body, plan=plan)
 
 
 def create_app(

@@ -37,7 +37,7 @@ from connectors.economic.sandbox_store import (
     matcher,
     page_bounds,
 )
-from connectors.sandbox import FaultInjector, FaultPlan
+from connectors.sandbox import FaultPlan, SandboxedApp
 
 __all__ = [
     "DEFAULT_CREDENTIALS",
@@ -451,17 +451,11 @@ def for_connection(
     return app, ""
 
 
-class SandboxApp(FaultInjector):
+class SandboxApp(SandboxedApp[EconomicSandbox]):
     """The sandbox behind its fault injector; ``sandbox.store`` holds the data."""
 
     def __init__(self, sandbox: EconomicSandbox, plan: FaultPlan | None) -> None:
-        super().__init__(sandbox.app, error_body=error_body, plan=plan)
-        self.sandbox = sandbox
-
-    def reset(self) -> None:
-        """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
-        super().reset()
-        self.sandbox.reset()
+        super().__init__(sandbox.app, sandbox, error_body=error_body, plan=plan)
 
 
 def main(argv: list[str] | None = None) -> None:

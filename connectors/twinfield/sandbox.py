@@ -42,7 +42,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox import FaultInjector, FaultPlan, free_port
+from connectors.sandbox import FaultPlan, SandboxedApp, free_port
 from connectors.twinfield import soap
 from connectors.twinfield.models import (
     CLUSTER_CLAIM,
@@ -251,7 +251,7 @@ class TwinfieldSandbox:
         return Response(soap.search_response(result), media_type=soap.XML_CONTENT_TYPE)
 
 
-class SandboxApp(FaultInjector):
+class SandboxApp(SandboxedApp[TwinfieldSandbox]):
     """The sandbox behind its fault injector; ``sandbox.store`` holds the data."""
 
     def __init__(self, sandbox: TwinfieldSandbox, plan: FaultPlan | None) -> None:
@@ -264,13 +264,7 @@ class SandboxApp(FaultInjector):
                 Route("/", _about, methods=["GET"]),
             ]
         )
-        super().__init__(app, error_body=soap_error_body, plan=plan)
-        self.sandbox = sandbox
-
-    def reset(self) -> None:
-        """Clear the faults and the data (the shared ``POST /_sandbox/reset`` calls this)."""
-        super().reset()
-        self.sandbox.reset()
+        super().__init__(app, sandbox, error_body=soap_error_body, plan=plan)
 
 
 async def _about(request: Request) -> Response:

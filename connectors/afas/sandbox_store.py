@@ -22,6 +22,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+PER_RECORD = {
+    "Profit_Debtor": "debtors",
+    "Profit_Article": "articles",
+    "Profit_Salesorders": "orders",
+    "Profit_SalesorderLines": "orders",
+}
+"""GetConnectors whose rows are rendered per stored record (the store's collection), so each
+record's rows can be kept until it changes."""
 DEFAULT_SEED = Path(__file__).with_name("sandbox_seed.json")
 
 STRING, DECIMAL, INTEGER, BOOLEAN, DATE = "string", "decimal", "int", "boolean", "date"
@@ -149,6 +157,8 @@ class ProfitStore:
         """Counts writes (``sandbox_updates.apply``): a GetConnector view computed at one
         version is reused for the next pages of the same query until a write."""
         self.views: dict[tuple[object, ...], list[dict[str, Any]]] = {}
+        self._memo: dict[str, dict[str, tuple[object, list[dict[str, Any]]]]] = {}
+        """GetConnector -> record key -> (the record's ModifiedDate, its rendered rows)."""
 
     # -- bookkeeping -----------------------------------------------------------------------
     def next_number(self, name: str) -> str:
@@ -176,6 +186,9 @@ class ProfitStore:
             base, rename = self.custom_connectors[connector]
             return [{rename.get(k, k): v for k, v in row.items()} for row in self.rows(base)]
         with self.lock:
+            collection = PER_RECORD.get(connector)
+            if collection is not None:
+                return self._rendered(connector, getattr(self, collection))
             render = getattr(self, "_rows_" + connector.lower(), None)
             if render is None or connector not in COLUMNS:
                 raise AfasError(
@@ -186,40 +199,59 @@ class ProfitStore:
             names = [name for name, _ in COLUMNS[connector]]
             return [{name: row.get(name) for name in names} for row in render()]
 
-    def _rows_profit_debtor(self) -> list[dict[str, Any]]:
-        out = []
-        for d in self.debtors.values():
-            address = d.get("address") or {}
-            number = " ".join(str(p) for p in (address.get("HmNr"), address.get("HmAd")) if p)
-            zip_code = address.get("ZpCd") or ""
-            out.append(
-                {
-                    "DebtorId": d["DbId"],
-                    "DebtorName": d.get("Nm"),
-                    "BcCo": d.get("BcCo"),
-                    "SearchName": (d.get("SeNm") or str(d.get("Nm") or "")[:10].upper()) or None,
-                    "AdressLine1": " ".join(p for p in (address.get("Ad"), number) if p) or None,
-                    "AdressLine3": f"{zip_code}  {str(address.get('Rs') or '').upper()}".strip()
-                    or None,
-                    "AdressLine4": None if address.get("CoId", "NL") == "NL" else address["CoId"],
-                    "TelNr": d.get("TeNr"),
-                    "Email": d.get("EmAd"),
-                    "VatNr": d.get("VaId"),
-                    "ChOfCommNr": d.get("CcNr"),
-                    "CollectAccount": d.get("ColA"),
-                    "PayCon": d.get("PaCd"),
-                    "VatDuty": d.get("VaDu"),
-                    "Blocked": bool(d.get("Bl", False)),
-                    "CreditLimit": _num(d.get("Krli", 0)),
-                    "CurrencyId": d.get("CuId"),
-                    "AutoPayment": bool(d.get("AuPa", False)),
-                    "CreateDate": d.get("CreateDate"),
-                    "ModifiedDate": d.get("ModifiedDate"),
-                }
-            )
+    def _rendered(
+        self, connector: str, records: Mapping[str, dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The rows of a GetConnector with rows per stored record, each record rendered once
+        per version: its ``ModifiedDate``, which every write moves (a record without one is
+        rendered every time). Rendering every order for every look-up made a look-up's cost
+        grow with the store, where Profit answers from an index."""
+        render: Callable[[dict[str, Any]], list[dict[str, Any]]] = getattr(
+            self, "_record_" + connector.lower()
+        )
+        names = [name for name, _ in COLUMNS[connector]]
+        memo = self._memo.setdefault(connector, {})
+        out: list[dict[str, Any]] = []
+        for key, record in records.items():
+            stamp = record.get("ModifiedDate")
+            hit = memo.get(key)
+            if hit is None or stamp is None or hit[0] != stamp:
+                rows = [{name: row.get(name) for name in names} for row in render(record)]
+                hit = memo[key] = (stamp, rows)
+            out.extend(hit[1])
         return out
 
-    def _rows_profit_article(self) -> list[dict[str, Any]]:
+    def _record_profit_debtor(self, d: dict[str, Any]) -> list[dict[str, Any]]:
+        address = d.get("address") or {}
+        number = " ".join(str(p) for p in (address.get("HmNr"), address.get("HmAd")) if p)
+        zip_code = address.get("ZpCd") or ""
+        return [
+            {
+                "DebtorId": d["DbId"],
+                "DebtorName": d.get("Nm"),
+                "BcCo": d.get("BcCo"),
+                "SearchName": (d.get("SeNm") or str(d.get("Nm") or "")[:10].upper()) or None,
+                "AdressLine1": " ".join(p for p in (address.get("Ad"), number) if p) or None,
+                "AdressLine3": f"{zip_code}  {str(address.get('Rs') or '').upper()}".strip()
+                or None,
+                "AdressLine4": None if address.get("CoId", "NL") == "NL" else address["CoId"],
+                "TelNr": d.get("TeNr"),
+                "Email": d.get("EmAd"),
+                "VatNr": d.get("VaId"),
+                "ChOfCommNr": d.get("CcNr"),
+                "CollectAccount": d.get("ColA"),
+                "PayCon": d.get("PaCd"),
+                "VatDuty": d.get("VaDu"),
+                "Blocked": bool(d.get("Bl", False)),
+                "CreditLimit": _num(d.get("Krli", 0)),
+                "CurrencyId": d.get("CuId"),
+                "AutoPayment": bool(d.get("AuPa", False)),
+                "CreateDate": d.get("CreateDate"),
+                "ModifiedDate": d.get("ModifiedDate"),
+            }
+        ]
+
+    def _record_profit_article(self, a: dict[str, Any]) -> list[dict[str, Any]]:
         return [
             {
                 "ItemCode": a["ItCd"],
@@ -238,64 +270,57 @@ class ProfitStore:
                 "CreateDate": a.get("CreateDate"),
                 "ModifiedDate": a.get("ModifiedDate"),
             }
-            for a in self.articles.values()
         ]
 
-    def _rows_profit_salesorders(self) -> list[dict[str, Any]]:
+    def _record_profit_salesorders(self, o: dict[str, Any]) -> list[dict[str, Any]]:
+        lines = o.get("lines", [])
+        gross = sum((_line_total(line) for line in lines), Decimal(0))
+        return [
+            {
+                "Ordersoort": ORDER_KINDS.get(o.get("kind", "FbSales"), "Verkooporder"),
+                "OrderNumber": o["OrNu"],
+                "Status": o.get("Status", "Open"),
+                "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
+                "DebtorId": o.get("DbId"),
+                "CurrencyId": o.get("CuId", "EUR"),
+                "CustomerReference": o.get("RfCs"),
+                "Gross": _num(gross),
+                "Discount": 0,
+                "TotalAmount": _num(gross),
+                "VAT": 0,
+                "Quantity": _num(sum((Decimal(str(x.get("QuUn", 0))) for x in lines), Decimal(0))),
+                "InvoiceTotal": _num(gross),
+            }
+        ]
+
+    def _record_profit_salesorderlines(self, o: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
-        for o in self.orders.values():
-            lines = o.get("lines", [])
-            gross = sum((_line_total(line) for line in lines), Decimal(0))
+        for seq, line in enumerate(o.get("lines", []), start=1):
+            total = _line_total(line)
             out.append(
                 {
-                    "Ordersoort": ORDER_KINDS.get(o.get("kind", "FbSales"), "Verkooporder"),
                     "OrderNumber": o["OrNu"],
                     "Status": o.get("Status", "Open"),
                     "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
                     "DebtorId": o.get("DbId"),
                     "CurrencyId": o.get("CuId", "EUR"),
                     "CustomerReference": o.get("RfCs"),
-                    "Gross": _num(gross),
-                    "Discount": 0,
-                    "TotalAmount": _num(gross),
-                    "VAT": 0,
-                    "Quantity": _num(
-                        sum((Decimal(str(x.get("QuUn", 0))) for x in lines), Decimal(0))
-                    ),
-                    "InvoiceTotal": _num(gross),
+                    "SeqNo": seq,
+                    "LineStatusCode": "0",
+                    "LineGuid": line.get("GuLi"),
+                    "ItemTypeCode": str(line.get("VaIt")),
+                    "ItemCodeId": line.get("ItCd"),
+                    "Description": line.get("Ds"),
+                    "UnitId": line.get("BiUn"),
+                    "PiecePerUnit": _num(line.get("QuUn", 0)),
+                    "PricePerUnit": _num(line.get("Upri", 0)),
+                    "AmtRowDiscount": 0,
+                    "PriceNet": _num(line.get("Upri", 0)),
+                    "AmtTotal": _num(total),
+                    "CreateDate": o.get("CreateDate"),
+                    "ModifiedDate": o.get("ModifiedDate"),
                 }
             )
-        return out
-
-    def _rows_profit_salesorderlines(self) -> list[dict[str, Any]]:
-        out = []
-        for o in self.orders.values():
-            for seq, line in enumerate(o.get("lines", []), start=1):
-                total = _line_total(line)
-                out.append(
-                    {
-                        "OrderNumber": o["OrNu"],
-                        "Status": o.get("Status", "Open"),
-                        "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
-                        "DebtorId": o.get("DbId"),
-                        "CurrencyId": o.get("CuId", "EUR"),
-                        "CustomerReference": o.get("RfCs"),
-                        "SeqNo": seq,
-                        "LineStatusCode": "0",
-                        "LineGuid": line.get("GuLi"),
-                        "ItemTypeCode": str(line.get("VaIt")),
-                        "ItemCodeId": line.get("ItCd"),
-                        "Description": line.get("Ds"),
-                        "UnitId": line.get("BiUn"),
-                        "PiecePerUnit": _num(line.get("QuUn", 0)),
-                        "PricePerUnit": _num(line.get("Upri", 0)),
-                        "AmtRowDiscount": 0,
-                        "PriceNet": _num(line.get("Upri", 0)),
-                        "AmtTotal": _num(total),
-                        "CreateDate": o.get("CreateDate"),
-                        "ModifiedDate": o.get("ModifiedDate"),
-                    }
-                )
         return out
 
     def _rows_profit_stock_per_warehouse(self) -> list[dict[str, Any]]:

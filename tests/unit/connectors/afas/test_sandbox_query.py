@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from connectors.afas.sandbox_query import query
 from connectors.afas.sandbox_store import AfasError, ProfitStore
+from connectors.afas.sandbox_updates import apply
 
 STORE = ProfitStore(None)
 
@@ -132,3 +133,33 @@ def test_a_look_up_of_many_keys_matches_as_profit_does() -> None:
     mixed = {"filterfieldids": "DebtorId;Email", "filtervalues": "10002;info@acme.test",
              "operatortypes": "1;1", "orderbyfieldids": "DebtorId"}  # fmt: skip
     assert ids(query(STORE, "Profit_Debtor", mixed)) == ["10001", "10002"]
+
+
+def test_rows_follow_every_write_though_kept_per_record() -> None:
+    """Rows are rendered once per record version (its ModifiedDate): a look-up after an update
+    sees the new values, the other records' rows are the ones kept, and a record without a
+    ModifiedDate (seeded so) is rendered anew every time."""
+    store = ProfitStore(None)
+    by_email = {"filterfieldids": "Email", "filtervalues": "info@acme.test", "operatortypes": "1"}
+    [before] = query(store, "Profit_Debtor", by_email)["rows"]
+    others = {r["DebtorId"]: r for r in store.rows("Profit_Debtor") if r is not before}
+    body = {
+        "KnSalesRelationOrg": {
+            "Element": {
+                "@DbId": before["DebtorId"],
+                "Fields": {},
+                "Objects": [{"KnOrganisation": {"Element": {"Fields": {"Nm": "Acme Nieuw"}}}}],
+            }
+        }
+    }
+    apply(store, "KnSalesRelationOrg", body, update=True)
+    [after] = query(store, "Profit_Debtor", by_email)["rows"]
+    assert after["DebtorName"] == "Acme Nieuw"
+    assert after["ModifiedDate"] != before["ModifiedDate"]
+    kept = {r["DebtorId"]: r for r in store.rows("Profit_Debtor") if r["DebtorId"] in others}
+    assert all(kept[k] is others[k] for k in others)
+    unstamped = next(iter(store.articles.values()))
+    unstamped.pop("ModifiedDate", None)
+    unstamped["Ds"] = "Changed without a write"
+    rows = query(store, "Profit_Article", {"skip": "-1", "take": "-1"})["rows"]
+    assert "Changed without a write" in [r["Description"] for r in rows]

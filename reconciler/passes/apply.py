@@ -1,4 +1,5 @@
-"""The second half of a pass: execute the spooled plan through the target connector.
+"""The second half of a pass: execute the plan through the target connector, page by page (from
+the spool, or as a confirmed pass streams its pages).
 
 Every create is journalled before it is sent and resolved after, so a crash in between is
 settled on restart by looking the natural key up in the target (``recover``): never a
@@ -116,25 +117,29 @@ class Applier:
     (in one statement per table)."""
 
     async def apply(self, spool: Spool, cursors: list[str | None]) -> Counts:
+        """Apply a spooled plan, page by page; ``cursors[n]`` is stored after page n."""
         for page, items in groupby(spool, key=lambda planned: planned.page):
-            batch = list(items)
-            self._journal_intents(batch)
-            try:
-                page_held = await self._run_page(batch)
-            except BaseException:
-                self._flush_after_error()
-                raise
-            move = not self.counts.held and not page_held and page < len(cursors)
-            self._flush(cursors[page] if move else _KEEP)
-            self.counts.held = self.counts.held or page_held
-            if self.progress is not None:
-                self.progress(len(batch))
+            await self.apply_page(list(items), cursors[page] if page < len(cursors) else _KEEP)
         return self.counts
+
+    async def apply_page(self, batch: list[Planned], cursor: str | object | None) -> None:
+        """Apply one page's plans, then commit its state and, unless a record of this page or
+        an earlier one is left to retry, move the flow's cursor to ``cursor``."""
+        self._journal_intents(batch)
+        try:
+            page_held = await self._run_page(batch)
+        except BaseException:
+            self._flush_after_error()
+            raise
+        self._flush(_KEEP if self.counts.held or page_held else cursor)
+        self.counts.held = self.counts.held or page_held
+        if self.progress is not None:
+            self.progress(len(batch))
 
     def _journal_intents(self, batch: list[Planned]) -> None:
         """Journal the page's creates (and their new customers) in one commit, before any of
         them is sent."""
-        if self._halted():
+        if self.halted():
             return
         wanted: list[tuple[Entity, str, str, str]] = []
         customers: set[str] = set()
@@ -221,12 +226,12 @@ class Applier:
 
     async def _one(self, planned: Planned) -> bool:
         """Apply one planned record; True when it must be retried (the cursor holds)."""
-        if self._halted():
+        if self.halted():
             self.counts.interrupted += 1
             return True
         return await self._record(planned)
 
-    def _halted(self) -> bool:
+    def halted(self) -> bool:
         """True once the process is stopping or the flow's lease is lost: start nothing new."""
         ctx = self.ctx
         if ctx.stopping is not None and ctx.stopping.is_set():
@@ -353,7 +358,7 @@ class Applier:
         The intent's idempotency key is the natural key the target finds the record by (an
         order's reference, a customer's e-mail), so a restart can look it up. ``then`` records
         the created record's state in the unit of work that resolves the intent (one commit)."""
-        if self._halted():
+        if self.halted():
             raise _Failed("the pass was stopped before this write (shutdown or lost lease)", None)
         intent = self._intent(entity, key, natural, fingerprint)
         try:

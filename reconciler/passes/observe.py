@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +29,21 @@ from reconciler.state.rows import Outcome, RecordState
 LOOKUP_CONCURRENCY = 8
 
 
+@dataclass(frozen=True)
+class PlannedPage:
+    """One source page's plans, and the cursor that is stored once the page is applied."""
+
+    number: int
+    items: list[Planned]
+    cursor: str | None
+
+
 @dataclass
 class Observation:
-    """What the first half of a pass saw: the spool, page cursors, and why records wait."""
+    """What the first half of a pass saw: page cursors, counts, and the customers looked up."""
 
-    spool: Spool
     cursors: list[str | None] = field(default_factory=list)
-    """The cursor after each page, in page order."""
+    """The cursor after each page, in page order (``observe``)."""
     read: int = 0
     target_reads: int = 0
     desired: int = 0
@@ -46,12 +54,28 @@ class Observation:
 async def observe(
     ctx: FlowContext, *, full: bool, now: dt.datetime, spool: Spool, reread: bool = False
 ) -> Observation:
-    """Plan the whole pass into ``spool``; see the module docstring.
+    """Plan the whole pass into ``spool``; see the module docstring and ``plan_pages``."""
+    seen = Observation()
+    async for page in plan_pages(ctx, full=full, now=now, seen=seen, reread=reread):
+        for item in page.items:
+            spool.add(item)
+        seen.cursors.append(page.cursor)
+    return seen
+
+
+async def plan_pages(
+    ctx: FlowContext,
+    *,
+    full: bool,
+    now: dt.datetime,
+    seen: Observation,
+    reread: bool = False,
+) -> AsyncIterator[PlannedPage]:
+    """Read the source page by page and yield each page's plans; ``seen`` counts as it goes.
 
     ``full``: a drift scan, reading every record and comparing each with the live target.
     ``reread``: read every record again (the specs changed, so every desired record may have),
     but trust fingerprints: only records whose desired content changed are looked up."""
-    seen = Observation(spool)
     cursor = None if full or reread else ctx.store.get_cursor(ctx.tenant, ctx.flow)
     skus_known: dict[str, bool] = {}
     page_number = 0
@@ -61,11 +85,8 @@ async def observe(
         planned = await _plan_page(
             ctx, page.records, page_number, full=full, now=now, seen=seen, skus_known=skus_known
         )
-        for item in planned:
-            spool.add(item)
-        seen.cursors.append(page.cursor)
+        yield PlannedPage(page_number, planned, page.cursor)
         page_number += 1
-    return seen
 
 
 async def _plan_page(

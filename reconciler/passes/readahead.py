@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TypeVar, cast
 
 T = TypeVar("T")
 _END = object()
 
 
-async def read_ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
+async def read_ahead(pages: AsyncIterator[T]) -> AsyncGenerator[T, None]:
     """Yield ``pages`` in order, always fetching the next one while the caller holds the
     current one. An error of the source is raised where its page would have been."""
 

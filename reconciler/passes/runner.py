@@ -4,20 +4,27 @@
 applies (``koppel apply``, and each scheduled pass of ``koppel run``). A pass whose plan trips
 the circuit breaker, or whose desired set is suddenly empty, stops before writing and says why;
 ``confirm=True`` lets a person take responsibility for it.
+
+An unconfirmed pass plans everything into a spool before it writes, since both checks need the
+whole plan. A confirmed pass has nothing to wait for: it streams, applying each page while the
+next is planned, so a first sync of a large system starts writing at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from itertools import islice
 
 from connectors.base import MasterDataCheck
 from reconciler.passes.apply import Applier, Counts, recover
 from reconciler.passes.context import FlowContext
-from reconciler.passes.observe import observe
+from reconciler.passes.observe import Observation, observe, plan_pages
+from reconciler.passes.readahead import read_ahead
 from reconciler.passes.spool import Planned, Spool
 from reconciler.plan.actions import ActionKind
 from reconciler.plan.safety import Tally, breaker, empty_guard
@@ -99,43 +106,37 @@ async def run_pass(
     run_id = store.start_run(
         ctx.tenant, ctx.flow, revision=ctx.revision, plan_id=plan_id, drift_scan=full
     )
+    applier = Applier(ctx, run_id, plan_id, progress=progress)
+    report = PassReport(
+        ctx.tenant, ctx.flow, plan_id, full, Tally(), run_id=run_id, recovered=recovered
+    )
     try:
-        with Spool() as spool:
-            seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool, reread=reread)
-            tally = Tally.of(p.action for p in spool)
-            report = PassReport(
-                ctx.tenant,
-                ctx.flow,
-                plan_id,
-                full,
-                tally,
-                run_id=run_id,
-                recovered=recovered,
-                target_reads=seen.target_reads,
+        if confirm:
+            await _streamed(
+                ctx, applier, report, full=full, reread=reread, now=now, total=planned_total
             )
-            stop = None if confirm else _stop_reason(ctx, tally, seen.desired, full=full)
+        else:
+            stop = await _spooled(
+                ctx, applier, report, full=full, reread=reread, now=now, total=planned_total
+            )
             if stop is not None:
                 report.stopped = stop
                 store.finish_run(
                     run_id,
                     status=RunStatus.aborted,
-                    counts=_run_counts(tally),
+                    counts=_run_counts(report.tally),
                     message=f"stopped before writing: {stop}",
                 )
                 return report
-            if planned_total is not None:
-                planned_total(spool.count)
-            applier = Applier(ctx, run_id, plan_id, progress=progress)
-            counts = await applier.apply(spool, seen.cursors)
-            report.counts = counts
     except BaseException as exc:
         store.finish_run(
             run_id,
             status=RunStatus.failed,
-            counts=RunCounts(),
+            counts=_applied_counts(applier.counts),
             message=f"the pass ended early: {type(exc).__name__}: {exc}",
         )
         raise
+    counts = report.counts = applier.counts
     status = RunStatus.failed if counts.failed else RunStatus.succeeded
     message = None
     if counts.failed:
@@ -143,20 +144,74 @@ async def run_pass(
             f"{counts.failed} records failed; first: {counts.failures[0][0]}: "
             f"{counts.failures[0][1]}"
         )
-    store.finish_run(
-        run_id,
-        status=status,
-        counts=RunCounts(
-            read=counts.read,
-            created=counts.created,
-            updated=counts.updated,
-            unchanged=counts.unchanged,
-            skipped=counts.skipped,
-            failed=counts.failed,
-        ),
-        message=message,
-    )
+    store.finish_run(run_id, status=status, counts=_applied_counts(counts), message=message)
     return report
+
+
+async def _spooled(
+    ctx: FlowContext,
+    applier: Applier,
+    report: PassReport,
+    *,
+    full: bool,
+    reread: bool,
+    now: dt.datetime | None,
+    total: Callable[[int], None] | None,
+) -> str | None:
+    """Plan the whole pass into a spool, check it, then apply it; why the pass stopped before
+    writing, or None when it applied."""
+    with Spool() as spool:
+        seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool, reread=reread)
+        report.tally = tally = Tally.of(p.action for p in spool)
+        report.target_reads = seen.target_reads
+        stop = _stop_reason(ctx, tally, seen.desired, full=full)
+        if stop is not None:
+            return stop
+        if total is not None:
+            total(spool.count)
+        await applier.apply(spool, seen.cursors)
+    return None
+
+
+async def _streamed(
+    ctx: FlowContext,
+    applier: Applier,
+    report: PassReport,
+    *,
+    full: bool,
+    reread: bool,
+    now: dt.datetime | None,
+    total: Callable[[int], None] | None,
+) -> None:
+    """A confirmed pass: no check waits for the whole plan, so each page is applied as soon as
+    it is planned, while the next one is planned (one page ahead). Nothing is spooled, and a
+    stopped pass reads no further."""
+    seen = Observation()
+    kinds: Counter[ActionKind] = Counter()
+    pages = plan_pages(ctx, full=full, now=now or utc_now(), seen=seen, reread=reread)
+    try:
+        async with aclosing(read_ahead(pages)) as ahead:
+            async for page in ahead:
+                kinds.update(planned.action.kind for planned in page.items)
+                if total is not None:
+                    total(kinds.total())
+                await applier.apply_page(page.items, page.cursor)
+                if applier.halted():
+                    break
+    finally:
+        report.tally = Tally.counted(kinds)
+        report.target_reads = seen.target_reads
+
+
+def _applied_counts(counts: Counts) -> RunCounts:
+    return RunCounts(
+        read=counts.read,
+        created=counts.created,
+        updated=counts.updated,
+        unchanged=counts.unchanged,
+        skipped=counts.skipped,
+        failed=counts.failed,
+    )
 
 
 def _stop_reason(ctx: FlowContext, tally: Tally, desired: int, *, full: bool) -> str | None:

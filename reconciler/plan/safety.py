@@ -33,10 +33,13 @@ class Tally:
 
     @classmethod
     def of(cls, actions: Iterable[Action]) -> Tally:
-        counts = Counter(action.kind for action in actions)
-        total = sum(counts.values())
+        return cls.counted(Counter(action.kind for action in actions))
+
+    @classmethod
+    def counted(cls, counts: Counter[ActionKind]) -> Tally:
+        """The tally of actions counted by kind."""
         return cls(
-            read=total,
+            read=counts.total(),
             create=counts[ActionKind.create],
             update=counts[ActionKind.update],
             skip=counts[ActionKind.skip],

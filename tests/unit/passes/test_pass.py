@@ -6,15 +6,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from connectors.base import Page
 from connectors.registry import capabilities
-from reconciler.canonical import Address, Customer, Entity, Order, OrderLine, OrderStatus, Product
+from reconciler.canonical import (
+    Address,
+    CanonicalRecord,
+    Customer,
+    Entity,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+)
 from reconciler.errors import RejectedError, UnavailableError
 from reconciler.flows.program import compile_program
 from reconciler.passes.context import FlowContext
@@ -462,3 +472,105 @@ def test_a_page_of_creates_costs_two_units_of_work(specs: SpecSet) -> None:
     ]
     assert store.records("bakkerij-jansen", "products", ["100"])["100"].fingerprint
     assert len(store.activity(tenant="bakkerij-jansen", flow="products")) == 3
+
+
+class _WatchingTarget(FakeConnector):
+    """A target that notes, at each create, how many pages the source had been asked for."""
+
+    def __init__(self, source: FakeConnector, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watched = source
+        self.pages_read_at_create: list[int] = []
+        self.after_create: Any = None
+
+    async def create(self, entity: Entity, record: Any) -> Any:
+        self.pages_read_at_create.append(self.watched.calls["read"])
+        result = await super().create(entity, record)
+        if self.after_create is not None:
+            self.after_create()
+        return result
+
+
+def test_a_confirmed_pass_applies_each_page_while_the_next_is_planned(specs: SpecSet) -> None:
+    """Nothing waits for the whole plan once a person confirmed the pass: its first write
+    happens before the source is read to its end (an unconfirmed pass plans everything first,
+    for the circuit breaker). Both end with the same records, counts and cursor."""
+    reports = {}
+    for confirm in (False, True):
+        source = FakeConnector(page_size=2)
+        source.source[Entity.products] = [_product(str(100 + i)) for i in range(10)]
+        target, store = _WatchingTarget(source), MemoryStore()
+        safety = Safety(max_changes=100, max_change_share=1)
+        ctx = _ctx(specs, "products", source, target, store, safety=safety)
+        reports[confirm] = report = asyncio.run(run_pass(ctx, confirm=confirm, now=NOW))
+        assert report.counts is not None
+        assert report.counts.created == 10
+        assert report.tally.create == 10
+        assert report.tally.adds_up()
+        assert sorted(target.target[Entity.products]) == [str(100 + i) for i in range(10)]
+        assert store.get_cursor("bakkerij-jansen", "products") == "10"
+        first_write = target.pages_read_at_create[0]
+        if confirm:
+            assert first_write < 5  # page 1 (and the page read ahead), not all five
+        else:
+            assert first_write == 5
+    assert reports[True].tally == reports[False].tally
+
+
+def test_a_stopped_confirmed_pass_reads_no_further_and_the_next_one_goes_on(
+    specs: SpecSet,
+) -> None:
+    """Stopping a streaming pass (shutdown) ends its reading too: the cursor stays after the
+    last page applied, and the next pass writes the rest, nothing twice."""
+    source = FakeConnector(page_size=2)
+    source.source[Entity.products] = [_product(str(100 + i)) for i in range(10)]
+    target, store = _WatchingTarget(source), MemoryStore()
+    stopping = asyncio.Event()
+    target.after_create = stopping.set
+    ctx = _ctx(specs, "products", source, target, store, stopping=stopping)
+    stopped = asyncio.run(run_pass(ctx, confirm=True, now=NOW))
+    assert stopped.counts is not None
+    assert stopped.counts.created == 1
+    assert source.calls["read"] < 5
+    cursor = store.get_cursor("bakkerij-jansen", "products")
+    assert cursor is None  # the first page holds: one of its records was not attempted
+    target.after_create = None
+    again = asyncio.run(
+        run_pass(_ctx(specs, "products", source, target, store), confirm=True, now=NOW)
+    )
+    assert again.counts is not None
+    assert target.calls["create"] == 10
+    assert sorted(target.target[Entity.products]) == [str(100 + i) for i in range(10)]
+
+
+def test_a_confirmed_pass_whose_source_fails_keeps_what_it_applied(specs: SpecSet) -> None:
+    """A source that fails on page 3 ends a streaming pass with an error after pages 1 and 2
+    were applied: the run is recorded as failed with what it did, the cursor stands after
+    page 2, and the next pass goes on from there."""
+
+    class FailingSource(FakeConnector):
+        broken = True
+
+        async def read(
+            self, entity: Entity, *, cursor: str | None = None, full: bool = False
+        ) -> AsyncIterator[Page[CanonicalRecord]]:
+            async for page in super().read(entity, cursor=cursor, full=full):
+                if self.broken and page.cursor == "6":
+                    raise UnavailableError("the source broke off", system="fake", operation="read")
+                yield page
+
+    source = FailingSource(page_size=2)
+    source.source[Entity.products] = [_product(str(100 + i)) for i in range(10)]
+    target, store = FakeConnector(), MemoryStore()
+    ctx = _ctx(specs, "products", source, target, store)
+    with pytest.raises(UnavailableError):
+        asyncio.run(run_pass(ctx, confirm=True, now=NOW))
+    assert target.calls["create"] == 4
+    assert store.get_cursor("bakkerij-jansen", "products") == "4"
+    [run] = store.runs("bakkerij-jansen", "products")
+    assert run.status.value == "failed"
+    assert run.counts.created == 4
+    assert "the source broke off" in (run.message or "")
+    source.broken = False
+    asyncio.run(run_pass(_ctx(specs, "products", source, target, store), confirm=True, now=NOW))
+    assert target.calls["create"] == 10

@@ -4,9 +4,9 @@ reconcile benchmark: ``python -m bench.reconcile_pass MODE FLOW STATE_DB AFAS_UR
 MODE is ``initial`` (an applied pass, confirmed: the first sync trips the circuit breaker on
 purpose), ``noop`` (an applied pass from the stored cursor), ``reread`` (an applied pass reading
 every source record again) or ``plan`` (observe and plan with ``full=True``: every record read
-and looked up, nothing written). It prints one JSON line: the pass's wall time, its counts and
-per-record target reads, and this process's peak RSS (``VmHWM`` of itself, so the sandboxes,
-which run in their own processes, are not counted).
+and looked up, nothing written). It prints one JSON line: the pass's wall time and CPU time, its
+counts and per-record target reads, and this process's peak RSS (``VmHWM`` of itself, so the
+sandboxes, which run in their own processes, are not counted).
 """
 
 from __future__ import annotations
@@ -57,13 +57,14 @@ async def one_pass(mode: str, flow_name: str, state: Path, afas: str, kassa: str
     try:
         [flow] = select_flows(specs, tenant=TENANT, flow=flow_name)
         ctx = build_context(specs, flow, connections=connections, store=store, revision="bench")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         report: PassReport
         if mode == "plan":
             report = await plan_pass(ctx, full=True)
         else:
             report = await run_pass(ctx, confirm=mode == "initial", reread=mode == "reread")
         seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - cpu_started
     finally:
         await connections.aclose()
         store.close()
@@ -72,6 +73,7 @@ async def one_pass(mode: str, flow_name: str, state: Path, afas: str, kassa: str
         "mode": mode,
         "flow": flow_name,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "read": counts.read if counts else report.tally.read,
         "created": counts.created if counts else report.tally.create,
         "updated": counts.updated if counts else report.tally.update,

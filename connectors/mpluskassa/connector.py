@@ -13,6 +13,7 @@ exist before the order (the engine writes customers first).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -48,11 +49,14 @@ from connectors.mpluskassa.translate import (
 )
 from connectors.mpluskassa.tuning import COMPARISON
 from connectors.mpluskassa.vocabulary import UPDATABLE_PRODUCT_FIELDS, VOCABULARY
-from reconciler.canonical import CanonicalRecord, Entity, Order
+from reconciler.canonical import CanonicalRecord, Customer, Entity, Order
 from reconciler.errors import NotFoundError, RejectedError
 
 LOOKUP_BATCH = 100
 """Articles asked for in one getProducts call by ``lookup_many``."""
+RELATIONS_KEPT = 10_000
+"""Relations an order read keeps once fetched (the most recently used), so a regular's orders
+cost one relation fetch per read while memory stays bounded."""
 LOOKUP_CONCURRENCY = 8
 """Look-ups in flight at once for entities ``lookup_many`` cannot batch."""
 
@@ -112,6 +116,7 @@ class MplusConnector:
             return
         marker = _marker(cursor, full)
         first = True
+        known: OrderedDict[str, Customer] = OrderedDict()
         while True:
             records: list[CanonicalRecord]
             if entity is Entity.products:
@@ -122,7 +127,8 @@ class MplusConnector:
                 records = [relation_to_customer(r) for r in batch.items]
             else:
                 batch = await self.client.get_orders(sync_marker=marker, limit=self.page_size)
-                records = await self._with_customers([order_to_canonical(o) for o in batch.items])
+                orders = [order_to_canonical(o) for o in batch.items]
+                records = await self._with_customers(orders, known)
             # A full batch may be the last one; the empty answer after it is no page of its own.
             if batch.items or first:
                 yield Page(records=records, cursor=str(batch.marker))
@@ -130,24 +136,29 @@ class MplusConnector:
                 return
             marker, first = batch.marker, False
 
-    async def _with_customers(self, orders: list[Order]) -> list[CanonicalRecord]:
+    async def _with_customers(
+        self, orders: list[Order], known: OrderedDict[str, Customer]
+    ) -> list[CanonicalRecord]:
         """Orders carry only a relation number; fetch the page's relations in one call so each
-        order's customer has its e-mail, company and name (the engine matches by e-mail)."""
-        numbers = sorted(
-            {
-                int(o.customer.source_id)
-                for o in orders
-                if o.customer is not None and o.customer.source_id
-            }
-        )
-        if not numbers:
-            return list(orders)
-        page = await self.client.get_relations(relation_numbers=numbers, limit=len(numbers))
-        customers = {str(r["relationNumber"]): relation_to_customer(r) for r in page.items}
+        order's customer has its e-mail, company and name (the engine matches by e-mail).
+
+        ``known`` keeps the relations this read fetched already (the most recent
+        ``RELATIONS_KEPT``): a regular's later orders need no second fetch in the same read."""
+        wanted = {o.customer.source_id for o in orders if o.customer and o.customer.source_id}
+        missing = sorted((int(n) for n in wanted if n not in known), key=int)
+        if missing:
+            page = await self.client.get_relations(relation_numbers=missing, limit=len(missing))
+            for relation in page.items:
+                known[str(relation["relationNumber"])] = relation_to_customer(relation)
         enriched: list[CanonicalRecord] = []
         for order in orders:
-            found = customers.get(order.customer.source_id or "") if order.customer else None
+            number = order.customer.source_id if order.customer else None
+            found = known.get(number) if number else None
+            if found is not None and number is not None:
+                known.move_to_end(number)
             enriched.append(order.model_copy(update={"customer": found}) if found else order)
+        while len(known) > RELATIONS_KEPT:
+            known.popitem(last=False)
         return enriched
 
     async def _read_stock(

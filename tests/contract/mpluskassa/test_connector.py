@@ -121,6 +121,42 @@ def test_read_orders_paid_with_decimal_quantities(mplus: Harness) -> None:
     assert order.payments[0].amount == Decimal("45.75")
 
 
+def test_an_order_read_fetches_each_relation_once(mplus: Harness) -> None:
+    """A regular's orders on later pages carry the customer fetched for the first one: one
+    getRelations call per new relation, every order still with its customer."""
+    customer = Customer(email="vaste@klant.nl", first_name="Vaste", last_name="Klant")
+    lines = [OrderLine(sku="100300", quantity=Decimal(1), unit_price=Decimal("1.95"))]
+
+    async def go(c: MplusConnector) -> tuple[list[Any], list[list[int]]]:
+        await c.create(Entity.customers, map_record(Entity.customers, customer.to_data()))
+        for n in range(4):
+            order = Order(
+                number=f"VK-{n}",
+                customer=customer,
+                prices_include_tax=True,
+                lines=lines,
+                payments=[Payment(method="PIN", amount=Decimal("1.95"))],
+            )
+            await c.create(Entity.orders, map_record(Entity.orders, order.to_data()))
+        asked: list[list[int]] = []
+        original = c.client.get_relations
+
+        async def counting(**kwargs: Any) -> Any:
+            asked.append(list(kwargs.get("relation_numbers") or []))
+            return await original(**kwargs)
+
+        c.client.get_relations = counting  # type: ignore[method-assign]
+        records, _, _ = await _all(c, Entity.orders)
+        return records, asked
+
+    orders, asked = connect(mplus, go)
+    regular = [o for o in orders if o.number.startswith("VK-")]
+    assert len(regular) == 4
+    assert {o.customer.email for o in regular if o.customer} == {"vaste@klant.nl"}
+    numbers = [n for call in asked for n in call]
+    assert len(numbers) == len(set(numbers))  # no relation fetched twice in one read
+
+
 def test_read_stock_full_and_incremental(mplus: Harness) -> None:
     """A full stock read yields every stock article's levels; from its cursor, only changes."""
 

@@ -87,6 +87,35 @@ def test_sync_marker_paging_returns_every_product_once(limit: int, extra: int) -
     assert len(seen) - len(set(seen)) <= 1  # only product 1 may come twice (it changed)
 
 
+@given(
+    st.sets(st.sampled_from([100045, 100046, 100047, 100100, 100200, 100300, 999999])),
+    st.sets(st.integers(min_value=1, max_value=6), max_size=3),
+    st.sampled_from([None, 0, 3]),
+)
+def test_a_look_up_by_number_answers_what_a_scan_would(
+    articles: set[int], products: set[int], marker: int | None
+) -> None:
+    """getProducts by article or product numbers (answered from the indexes) returns exactly
+    the products a scan of the whole catalogue would, in syncMarker order."""
+    store = SandboxStore()
+    store.load(load_seed(None))
+    query: dict[str, object] = {
+        "articleNumbers": sorted(articles),
+        "productNumbers": sorted(products),
+    }
+    if marker is not None:
+        query["syncMarker"] = marker
+    items = store.handle("getProducts", {"request": query})["productList"]["product"]
+    expected = [
+        p["productNumber"]
+        for p in sorted(store.products.values(), key=lambda p: p["syncMarker"])
+        if (marker is None or p["syncMarker"] > marker)
+        and (not products or p["productNumber"] in products)
+        and (not articles or {a["articleNumber"] for a in p["articleList"]["article"]} & articles)
+    ]
+    assert [p["productNumber"] for p in items] == expected
+
+
 def test_yaml_seed_files_load_like_json(tmp_path) -> None:
     """A YAML seed (same shape as the JSON one) seeds the same store."""
     seed = tmp_path / "seed.yaml"

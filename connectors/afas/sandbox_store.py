@@ -278,12 +278,7 @@ class ProfitStore:
         return [
             {
                 "Ordersoort": ORDER_KINDS.get(o.get("kind", "FbSales"), "Verkooporder"),
-                "OrderNumber": o["OrNu"],
-                "Status": o.get("Status", "Open"),
-                "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
-                "DebtorId": o.get("DbId"),
-                "CurrencyId": o.get("CuId", "EUR"),
-                "CustomerReference": o.get("RfCs"),
+                **_order_head(o),
                 "Gross": _num(gross),
                 "Discount": 0,
                 "TotalAmount": _num(gross),
@@ -299,12 +294,7 @@ class ProfitStore:
             total = _line_total(line)
             out.append(
                 {
-                    "OrderNumber": o["OrNu"],
-                    "Status": o.get("Status", "Open"),
-                    "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
-                    "DebtorId": o.get("DbId"),
-                    "CurrencyId": o.get("CuId", "EUR"),
-                    "CustomerReference": o.get("RfCs"),
+                    **_order_head(o),
                     "SeqNo": seq,
                     "LineStatusCode": "0",
                     "LineGuid": line.get("GuLi"),
@@ -368,6 +358,18 @@ class ProfitStore:
                     }
                 )
         return out
+
+
+def _order_head(o: Mapping[str, Any]) -> dict[str, Any]:
+    """The header columns an order's rows share in Profit_Salesorders and its lines."""
+    return {
+        "OrderNumber": o["OrNu"],
+        "Status": o.get("Status", "Open"),
+        "OrderDate": f"{o['OrDa']}T00:00:00Z" if o.get("OrDa") else None,
+        "DebtorId": o.get("DbId"),
+        "CurrencyId": o.get("CuId", "EUR"),
+        "CustomerReference": o.get("RfCs"),
+    }
 
 
 def _num(value: object) -> int | float:

@@ -110,15 +110,14 @@ async def run_pass(
     report = PassReport(
         ctx.tenant, ctx.flow, plan_id, full, Tally(), run_id=run_id, recovered=recovered
     )
+    job = _Applying(
+        ctx, applier, report, full=full, reread=reread, now=now or utc_now(), total=planned_total
+    )
     try:
         if confirm:
-            await _streamed(
-                ctx, applier, report, full=full, reread=reread, now=now, total=planned_total
-            )
+            await job.streamed()
         else:
-            stop = await _spooled(
-                ctx, applier, report, full=full, reread=reread, now=now, total=planned_total
-            )
+            stop = await job.spooled()
             if stop is not None:
                 report.stopped = stop
                 store.finish_run(
@@ -148,59 +147,53 @@ async def run_pass(
     return report
 
 
-async def _spooled(
-    ctx: FlowContext,
-    applier: Applier,
-    report: PassReport,
-    *,
-    full: bool,
-    reread: bool,
-    now: dt.datetime | None,
-    total: Callable[[int], None] | None,
-) -> str | None:
-    """Plan the whole pass into a spool, check it, then apply it; why the pass stopped before
-    writing, or None when it applied."""
-    with Spool() as spool:
-        seen = await observe(ctx, full=full, now=now or utc_now(), spool=spool, reread=reread)
-        report.tally = tally = Tally.of(p.action for p in spool)
-        report.target_reads = seen.target_reads
-        stop = _stop_reason(ctx, tally, seen.desired, full=full)
-        if stop is not None:
-            return stop
-        if total is not None:
-            total(spool.count)
-        await applier.apply(spool, seen.cursors)
-    return None
+@dataclass
+class _Applying:
+    """The plan-and-apply half of one applied pass, spooled or streamed."""
 
+    ctx: FlowContext
+    applier: Applier
+    report: PassReport
+    full: bool
+    reread: bool
+    now: dt.datetime
+    total: Callable[[int], None] | None
 
-async def _streamed(
-    ctx: FlowContext,
-    applier: Applier,
-    report: PassReport,
-    *,
-    full: bool,
-    reread: bool,
-    now: dt.datetime | None,
-    total: Callable[[int], None] | None,
-) -> None:
-    """A confirmed pass: no check waits for the whole plan, so each page is applied as soon as
-    it is planned, while the next one is planned (one page ahead). Nothing is spooled, and a
-    stopped pass reads no further."""
-    seen = Observation()
-    kinds: Counter[ActionKind] = Counter()
-    pages = plan_pages(ctx, full=full, now=now or utc_now(), seen=seen, reread=reread)
-    try:
-        async with aclosing(read_ahead(pages)) as ahead:
-            async for page in ahead:
-                kinds.update(planned.action.kind for planned in page.items)
-                if total is not None:
-                    total(kinds.total())
-                await applier.apply_page(page.items, page.cursor)
-                if applier.halted():
-                    break
-    finally:
-        report.tally = Tally.counted(kinds)
-        report.target_reads = seen.target_reads
+    async def spooled(self) -> str | None:
+        """Plan the whole pass into a spool, check it, then apply it; why the pass stopped
+        before writing, or None when it applied."""
+        ctx, report = self.ctx, self.report
+        with Spool() as spool:
+            seen = await observe(ctx, full=self.full, now=self.now, spool=spool, reread=self.reread)
+            report.tally = tally = Tally.of(p.action for p in spool)
+            report.target_reads = seen.target_reads
+            stop = _stop_reason(ctx, tally, seen.desired, full=self.full)
+            if stop is not None:
+                return stop
+            if self.total is not None:
+                self.total(spool.count)
+            await self.applier.apply(spool, seen.cursors)
+        return None
+
+    async def streamed(self) -> None:
+        """A confirmed pass: no check waits for the whole plan, so each page is applied as soon
+        as it is planned, while the next one is planned (one page ahead). Nothing is spooled,
+        and a stopped pass reads no further."""
+        seen = Observation()
+        kinds: Counter[ActionKind] = Counter()
+        pages = plan_pages(self.ctx, full=self.full, now=self.now, seen=seen, reread=self.reread)
+        try:
+            async with aclosing(read_ahead(pages)) as ahead:
+                async for page in ahead:
+                    kinds.update(planned.action.kind for planned in page.items)
+                    if self.total is not None:
+                        self.total(kinds.total())
+                    await self.applier.apply_page(page.items, page.cursor)
+                    if self.applier.halted():
+                        break
+        finally:
+            self.report.tally = Tally.counted(kinds)
+            self.report.target_reads = seen.target_reads
 
 
 def _applied_counts(counts: Counts) -> RunCounts:

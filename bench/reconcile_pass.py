@@ -27,6 +27,7 @@ from connectors.registry import capabilities
 from reconciler.errors import SpecInvalid
 from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context, select_flows
+from reconciler.process import settle_startup
 from reconciler.secrets import SecretResolver
 from reconciler.spec.validate import validate_tree
 from reconciler.state.factory import open_store
@@ -57,6 +58,7 @@ async def one_pass(mode: str, flow_name: str, state: Path, afas: str, kassa: str
     try:
         [flow] = select_flows(specs, tenant=TENANT, flow=flow_name)
         ctx = build_context(specs, flow, connections=connections, store=store, revision="bench")
+        settle_startup()  # as `koppel apply` does once it is set up
         started, cpu_started = time.perf_counter(), time.process_time()
         report: PassReport
         if mode == "plan":

@@ -19,6 +19,7 @@ from reconciler.flows.masterdata import named_codes
 from reconciler.passes.runner import PassReport, plan_pass, run_pass
 from reconciler.passes.setup import Connections, build_context, select_flows
 from reconciler.plan.actions import ActionKind, json_default
+from reconciler.process import settle_startup
 
 EXIT_CHANGES = 2
 EXIT_STOPPED = 3
@@ -155,6 +156,7 @@ async def _passes(
     specs, _ = load_valid_specs(directory)
     flows = select_flows(specs, tenant=tenant, flow=flow)
     connections = Connections(endpoints=parse_endpoints(endpoints))
+    settle_startup()
     reports = []
     with open_store(state_url) as store:
         try:

@@ -15,6 +15,7 @@ import click
 from reconciler.cli.common import parse_endpoints
 from reconciler.cli.handling import handle_errors
 from reconciler.errors import UsageError
+from reconciler.process import settle_startup
 from reconciler.spec.models.base import SecretRef
 
 
@@ -216,6 +217,7 @@ async def _serve(
         click.echo(
             f"koppel run: {repo}@{branch}/{spec_path}; serving on http://{host}:{port}", err=True
         )
+        settle_startup()
         await asyncio.gather(reconciler.run(), server.serve())
         if notifier is not None:
             await notifier.flush()

@@ -145,7 +145,7 @@ class MplusConnector:
         ``known`` keeps the relations this read fetched already (the most recent
         ``RELATIONS_KEPT``): a regular's later orders need no second fetch in the same read."""
         wanted = {o.customer.source_id for o in orders if o.customer and o.customer.source_id}
-        missing = sorted((int(n) for n in wanted if n not in known), key=int)
+        missing = sorted(int(n) for n in wanted if n not in known)
         if missing:
             page = await self.client.get_relations(relation_numbers=missing, limit=len(missing))
             for relation in page.items:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -28,6 +28,31 @@ from reconciler.errors import (
 
 BODY_LIMIT = 500
 """Characters of a response body kept in an error message."""
+
+
+def require_currency(
+    record: Mapping[str, Any],
+    expected: str,
+    *,
+    subject: str,
+    keeps: str,
+    system: str,
+    operation: str,
+) -> None:
+    """Refuse a record priced in another currency than the one the target keeps prices in.
+
+    ``subject`` names the record (``SKU '1001'``), ``keeps`` says where the target's currency
+    comes from (``this till sells in``); the message reads "SKU '1001' is priced in DKK; this
+    till sells in EUR". The record's prices are not converted: that is the mapping's to do."""
+    currency = record.get("currency")
+    if currency and str(currency).strip().upper() != expected.upper():
+        raise RejectedError(
+            f"{subject} is priced in {currency}; {keeps} {expected}",
+            system=system,
+            operation=operation,
+            hint="convert the prices in the mapping, or leave currency unmapped",
+        )
+
 
 MASK = "***"
 

@@ -47,6 +47,7 @@ from connectors.eaccounting.models import (
     WireRecord,
 )
 from connectors.eaccounting.tuning import COMPARISON
+from connectors.errors import require_currency
 from connectors.values import text
 from reconciler.canonical import CanonicalRecord, Customer, Entity
 from reconciler.errors import NotFoundError, RejectedError
@@ -344,15 +345,14 @@ class EAccountingConnector:
         return out
 
     async def _article_body(self, record: Mapping[str, Any], base: WireRecord | None) -> WireRecord:
-        currency = text(record.get("currency"))
-        if currency is not None and currency.upper() != self.write.currency.upper():
-            raise RejectedError(
-                f"article {record.get('sku')!r} is priced in {currency}; eAccounting keeps "
-                f"article prices in the company's currency {self.write.currency}",
-                system=SYSTEM,
-                operation="write article",
-                hint="convert the prices in the mapping, or leave currency unmapped",
-            )
+        require_currency(
+            record,
+            self.write.currency,
+            subject=f"article {record.get('sku')!r}",
+            keeps="eAccounting keeps article prices in the company's currency",
+            system=SYSTEM,
+            operation="write article",
+        )
         defaults = {"default_unit": self.write.unit, "default_coding": self.write.coding}
         try:
             refs = resolve.article_refs(

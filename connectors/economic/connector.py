@@ -46,6 +46,7 @@ from connectors.economic.models import (
 from connectors.economic.query import condition
 from connectors.economic.tuning import COMPARISON
 from connectors.economic.vocabulary import VOCABULARY
+from connectors.errors import require_currency
 from reconciler.canonical import CanonicalRecord, Entity
 from reconciler.errors import NotFoundError, RejectedError
 
@@ -247,14 +248,14 @@ class EconomicConnector:
         check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     def _check_currency(self, record: TargetRecord, operation: str) -> None:
-        currency = record.get("currency")
-        if currency and str(currency).upper() != self.write.currency.upper():
-            raise RejectedError(
-                f"product {record.get('sku')!r} is priced in {currency}; e-conomic prices "
-                f"products in the agreement's currency {self.write.currency}",
-                system=SYSTEM,
-                operation=operation,
-            )
+        require_currency(
+            record,
+            self.write.currency,
+            subject=f"product {record.get('sku')!r}",
+            keeps="e-conomic prices products in the agreement's currency",
+            system=SYSTEM,
+            operation=operation,
+        )
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         operation = f"create {entity.value}"

@@ -30,6 +30,7 @@ from connectors.base import (
     check_fields,
 )
 from connectors.concurrency import bounded_map
+from connectors.errors import require_currency
 from connectors.http import ClientSettings
 from connectors.mpluskassa.capabilities import CAPABILITIES
 from connectors.mpluskassa.client import SYSTEM, MplusClient, WireRecord
@@ -268,14 +269,14 @@ class MplusConnector:
         check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     def _check_currency(self, record: TargetRecord, operation: str) -> None:
-        currency = record.get("currency")
-        if currency and str(currency).upper() != self.currency:
-            raise RejectedError(
-                f"SKU {record.get('sku')!r} is priced in {currency}, this till sells in "
-                f"{self.currency}",
-                system=SYSTEM,
-                operation=operation,
-            )
+        require_currency(
+            record,
+            self.currency,
+            subject=f"SKU {record.get('sku')!r}",
+            keeps="this till sells in",
+            system=SYSTEM,
+            operation=operation,
+        )
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         self._check_fields(entity, list(record), f"create {entity.value}")

@@ -32,6 +32,7 @@ from connectors.base import (
     check_fields,
 )
 from connectors.concurrency import bounded_map
+from connectors.errors import require_currency
 from connectors.vismanet import translate
 from connectors.vismanet.capabilities import CAPABILITIES
 from connectors.vismanet.client import VismaNetClient
@@ -210,14 +211,14 @@ class VismaNetConnector:
         check_fields(VOCABULARY, entity, fields, system=SYSTEM, operation=operation)
 
     def _check_currency(self, record: TargetRecord, operation: str) -> None:
-        currency = record.get("currency")
-        if currency and str(currency).upper() != self.currency.upper():
-            raise RejectedError(
-                f"item {record.get('inventoryNumber')!r} is priced in {currency}; Visma.net "
-                f"keeps item prices in the company's currency {self.currency}",
-                system=SYSTEM,
-                operation=operation,
-            )
+        require_currency(
+            record,
+            self.currency,
+            subject=f"item {record.get('inventoryNumber')!r}",
+            keeps="Visma.net keeps item prices in the company's currency",
+            system=SYSTEM,
+            operation=operation,
+        )
 
     async def create(self, entity: Entity, record: TargetRecord) -> WriteResult:
         operation = f"create {entity.value}"

@@ -1,11 +1,16 @@
 """Wire values every connector reads and writes the same way: text, decimals, JSON numbers, ISO
-dates and UTC time stamps. Pure; a system's own formats (Twinfield's ``YYYYMMDD``, AFAS's
-Amsterdam local time) stay in its package."""
+dates and UTC time stamps, and the flat address fields of koppel's target records. Pure; a
+system's own formats (Twinfield's ``YYYYMMDD``, AFAS's Amsterdam local time) stay in its
+package."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler.canonical import Address
 
 
 def text(value: object) -> str | None:
@@ -53,3 +58,17 @@ def utc_datetime(value: object) -> dt.datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def flat_address(record: Mapping[str, Any], *, name: str | None = None) -> Address:
+    """The canonical address in a target record's flat fields (``street``, ``houseNumber``,
+    ``houseNumberSuffix``, ``postalCode``, ``city``, ``country``)."""
+    return Address(
+        street=record.get("street"),
+        number=record.get("houseNumber"),
+        number_suffix=record.get("houseNumberSuffix"),
+        postal_code=record.get("postalCode"),
+        city=record.get("city"),
+        country=record.get("country"),
+        name=name,
+    )

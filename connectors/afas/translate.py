@@ -21,9 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.afas.models import ItemType, to_iso_country
-from connectors.values import decimal, iso_date, text
+from connectors.values import decimal, flat_address, iso_date, text
 from reconciler.canonical import (
-    Address,
     Customer,
     LineKind,
     Order,
@@ -149,14 +148,7 @@ def customer_from_row(row: Row, columns: Columns) -> Customer:
     if company is None and first is None and last is None:
         # Profit_Debtor does not say organisation or person; its name is all there is.
         company = record.get("name")
-    address = Address(
-        street=record.get("street"),
-        number=record.get("houseNumber"),
-        number_suffix=record.get("houseNumberSuffix"),
-        postal_code=record.get("postalCode"),
-        city=record.get("city"),
-        country=record.get("country"),
-    )
+    address = flat_address(record)
     return Customer(
         email=record.get("email"),
         source_id=record.get("debtorId"),

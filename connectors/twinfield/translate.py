@@ -26,9 +26,8 @@ from typing import Any
 from lxml import etree
 
 from connectors.twinfield.models import WriteSettings
-from connectors.values import text
+from connectors.values import flat_address, text
 from reconciler.canonical import (
-    Address,
     Customer,
     LineKind,
     Order,
@@ -180,15 +179,7 @@ def customer_from_dimension(dimension: Element) -> Customer:
     if contact:
         head, _, tail = str(contact).partition(" ")
         first, last = (head, tail) if tail else (None, head)
-    address = Address(
-        street=record.get("street"),
-        number=record.get("houseNumber"),
-        number_suffix=record.get("houseNumberSuffix"),
-        postal_code=record.get("postalCode"),
-        city=record.get("city"),
-        country=record.get("country"),
-        name=name or None,
-    )
+    address = flat_address(record, name=name or None)
     return Customer(
         email=record.get("email"),
         source_id=record.get("code"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from connectors.values import decimal, iso_date, number, text, utc_datetime
+from connectors.values import decimal, flat_address, iso_date, number, text, utc_datetime
 
 
 def test_text_strips_and_empty_is_none() -> None:
@@ -43,3 +43,21 @@ def test_utc_datetime_reads_zones_and_takes_naive_as_utc() -> None:
     assert naive.tzinfo is dt.UTC
     assert utc_datetime("not a time") is None
     assert utc_datetime(None) is None
+
+
+def test_flat_address_reads_the_target_records_address_fields() -> None:
+    """The flat fields AFAS and Twinfield records share become one canonical address."""
+    record = {
+        "street": "Dorpsstraat",
+        "houseNumber": "12",
+        "houseNumberSuffix": "a",
+        "postalCode": "1135 AB",
+        "city": "Edam",
+        "country": "NL",
+        "email": "not@an.address",
+    }
+    address = flat_address(record, name="Bakkerij Jansen")
+    assert (address.street, address.number, address.number_suffix) == ("Dorpsstraat", "12", "a")
+    assert (address.postal_code, address.city, address.country) == ("1135 AB", "Edam", "NL")
+    assert address.name == "Bakkerij Jansen"
+    assert not flat_address({}).to_data()

@@ -98,7 +98,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
     reference: str | None = None
     body_delay: float | None = None
     data = json_object(response)
-    if isinstance(data, dict):
+    if data is not None:
         if isinstance(data.get("externalMessage"), str):
             message = data["externalMessage"]
         if isinstance(data.get("profitLogReference"), str):

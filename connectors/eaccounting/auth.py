@@ -39,7 +39,7 @@ def classify_token(response: httpx.Response, operation: str) -> ConnectorError |
         return None
     message = None
     data = json_object(response)
-    if isinstance(data, dict) and isinstance(data.get("error"), str):
+    if data is not None and isinstance(data.get("error"), str):
         described = data.get("error_description")
         message = data["error"] + (f": {described}" if isinstance(described, str) else "")
     if response.status_code in (400, 401) and message is not None:

@@ -49,7 +49,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
     message: str | None = None
     reference: str | None = None
     data = json_object(response)
-    if isinstance(data, dict):
+    if data is not None:
         parts: list[str] = []
         developer = data.get("DeveloperErrorMessage") or data.get("Message")
         if isinstance(developer, str) and developer:

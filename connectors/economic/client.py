@@ -49,7 +49,7 @@ def classify(response: httpx.Response, operation: str) -> ConnectorError | None:
     message: str | None = None
     reference: str | None = None
     data = json_object(response)
-    if isinstance(data, dict):
+    if data is not None:
         parts = [str(data["message"])] if isinstance(data.get("message"), str) else []
         if isinstance(data.get("errorCode"), str):
             parts.append(f"[{data['errorCode']}]")

@@ -59,7 +59,7 @@ def _message(response: httpx.Response) -> tuple[str | None, str | None]:
     """(reason, reference) from a Visma.net exception body or an OAuth2 error body."""
     data = json_object(response)
     message = reference = None
-    if isinstance(data, dict):
+    if data is not None:
         for name in ("ExceptionMessage", "message", "Message", "error_description", "error"):
             if isinstance(data.get(name), str) and data[name]:
                 message = data[name]

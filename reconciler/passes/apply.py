@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from reconciler.errors import ConnectorError, Transient, UnavailableError
 from reconciler.logs import log_action
 from reconciler.passes.context import FlowContext
 from reconciler.passes.spool import Planned, Spool
-from reconciler.plan.actions import Action, ActionKind, json_default
+from reconciler.plan.actions import Action, ActionKind, changes_data, json_data
 from reconciler.state.rows import Action as Done
 from reconciler.state.rows import Applied, NewActivity, NewIntent, Outcome, Resolution
 from reconciler.state.store import StateStore
@@ -496,7 +495,7 @@ class Applier:
         message: str | None = None,
     ) -> None:
         """Log the action (the structured log now, the activity log with ``writes``)."""
-        plain = _jsonable(diff)
+        plain = json_data(diff)
         log_action(
             ACTION_LOG,
             tenant=self.ctx.tenant,
@@ -520,16 +519,7 @@ def _delay(exc: ConnectorError) -> float | None:
 
 
 def _changes(action: Action) -> dict[str, Any]:
-    return {
-        "changes": [{"path": c.path, "before": c.before, "after": c.after} for c in action.changes]
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None:
-        return None
-    loaded: Any = json.loads(json.dumps(value, default=json_default))
-    return loaded
+    return {"changes": changes_data(action.changes)}
 
 
 async def recover(ctx: FlowContext) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from reconciler.plan.actions import Action, ActionKind, Change, json_default
+from reconciler.plan.actions import Action, ActionKind, Change, json_data, json_default
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Planned:
 
     def to_json(self) -> dict[str, Any]:
         """JSON data: decimals and other non-JSON values as text."""
-        encoded: dict[str, Any] = json.loads(json.dumps(self.to_plain(), default=json_default))
+        encoded: dict[str, Any] = json_data(self.to_plain())
         return encoded
 
     def to_plain(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -51,7 +52,7 @@ class Action:
 
     def to_json(self) -> dict[str, Any]:
         """The action as JSON data (decimals and other non-JSON values as text)."""
-        encoded: dict[str, Any] = json.loads(json.dumps(self.to_plain(), default=json_default))
+        encoded: dict[str, Any] = json_data(self.to_plain())
         return encoded
 
     def to_plain(self) -> dict[str, Any]:
@@ -62,9 +63,7 @@ class Action:
             "key": self.key,
             "fingerprint": self.fingerprint,
             "record": self.record,
-            "changes": [
-                {"path": c.path, "before": c.before, "after": c.after} for c in self.changes
-            ],
+            "changes": changes_data(self.changes),
             "reason": self.reason,
         }
 
@@ -74,6 +73,16 @@ def json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value, "f")
     return str(value)
+
+
+def json_data(value: Any) -> Any:
+    """``value`` as JSON data: what ``json_default`` makes of decimals and other values."""
+    return json.loads(json.dumps(value, default=json_default))
+
+
+def changes_data(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """Field changes as plain data (path, before, after)."""
+    return [{"path": c.path, "before": c.before, "after": c.after} for c in changes]
 
 
 def fingerprint(record: Any) -> str:

@@ -21,7 +21,8 @@ SEED = 20261122
 KILLS = 15
 ANSWER_DELAY = 0.02
 """Seconds every answer to a write is held back after the work is done: passes take long enough
-for kills to land mid-write, and a share of them lands after a write and before its answer."""
+for kills to land mid-write, and a share of them lands after a write and before its answer (every
+fourth kill is sure to: it waits for a create whose answer is held)."""
 SIZES = {"products": 150, "orders": 100, "customers": 30}
 """Enough work that 15 kills land before the passes run out of it: each restart goes on where
 the killed one stopped, and a pass is quick (its state is written per page)."""
@@ -72,12 +73,15 @@ def _apply_until_done(command: list[str]) -> list[subprocess.CompletedProcess[st
 
 
 def _kill_at_random(
-    command: list[str], sandboxes: Sandboxes, rng: random.Random, *, early: bool
+    command: list[str], sandboxes: Sandboxes, rng: random.Random, *, how: str
 ) -> tuple[bool, str]:
-    """Start an apply and SIGKILL it: ``early``, after a random short delay (often before any
-    write, even during start-up), else once a random number of new writes reached the
-    sandboxes, plus a random few milliseconds. (killed?, how)"""
-    before = sandboxes.writes
+    """Start an apply and SIGKILL it. ``early``: after a random short delay (often before any
+    write, even during start-up); ``writes``: once a random number of new writes reached the
+    sandboxes, plus a random few milliseconds; ``held``: once a record create is done whose
+    answer the sandboxes hold back, so the apply dies certain to have created a record it has
+    not heard of. (killed?, how)"""
+    before, held = sandboxes.writes, sandboxes.held
+    sandboxes.hold(how == "held")
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -87,14 +91,19 @@ def _kill_at_random(
         text=True,
     )
     try:
-        if early:
+        deadline = time.monotonic() + DEADLINE
+        if how == "early":
             delay = rng.uniform(0.05, 1.6)
             how = f"after {delay:.2f}s"
             time.sleep(delay)
+        elif how == "held":
+            while sandboxes.held == held and process.poll() is None:
+                assert time.monotonic() < deadline, "no create reached the sandboxes"
+                time.sleep(0.002)
+            how = "with a create's answer held"
         else:
             writes = rng.randint(1, 12)
             how = f"after {writes} writes"
-            deadline = time.monotonic() + DEADLINE
             while sandboxes.writes < before + writes and process.poll() is None:
                 assert time.monotonic() < deadline, "no writes reached the sandboxes"
                 time.sleep(0.002)
@@ -111,6 +120,7 @@ def _kill_at_random(
         if process.poll() is None:
             process.kill()
             process.communicate()
+        sandboxes.hold(False)
 
 
 @pytest.mark.slow
@@ -138,7 +148,8 @@ def test_sigkill_at_random_points_leaves_the_targets_as_one_clean_run(tmp_path: 
         kills: list[str] = []
         finished = 0
         while len(kills) < KILLS:
-            killed, how = _kill_at_random(apply, sandboxes, rng, early=len(kills) % 4 == 0)
+            how = ("early", "writes", "held", "writes")[len(kills) % 4]
+            killed, how = _kill_at_random(apply, sandboxes, rng, how=how)
             if killed:
                 kills.append(how)
             else:
@@ -171,4 +182,9 @@ def test_sigkill_at_random_points_leaves_the_targets_as_one_clean_run(tmp_path: 
     db.close()
     print(f"kills: {kills}; writes meanwhile: {writes_under_kills}; recovered: {counts[1]}")
     assert counts[0] == 0, "intents left pending after the last pass"
-    assert counts[1] >= 1, "no kill landed between a write and its answer; raise ANSWER_DELAY"
+    held = kills.count("with a create's answer held")
+    assert held >= 3, kills
+    assert counts[1] >= held, (
+        f"{held} kills left a created record unheard of, {counts[1]} were found on restart: "
+        "recovery wrote a record again instead of finding it"
+    )

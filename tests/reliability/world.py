@@ -158,6 +158,16 @@ class Sandboxes:
         """Write requests both sandboxes have received so far."""
         return sum(late.writes for late in self.late)
 
+    @property
+    def held(self) -> int:
+        """Creates done whose answers were held (see ``LateAnswer``)."""
+        return sum(late.held for late in self.late)
+
+    def hold(self, on: bool) -> None:
+        """Hold the answers of record creates from now on, or let them go."""
+        for late in self.late:
+            late.holding = on
+
     def stop(self) -> None:
         self.afas.stop()
         self.kassa.stop()
@@ -298,21 +308,31 @@ class LostAnswer:
 
 class LateAnswer:
     """ASGI middleware holding every write's answer back for ``delay`` seconds *after* the
-    sandbox has
-    done the work: a client killed meanwhile has written without hearing so, the window a
-    journal exists for. Counts the writes it has seen (AFAS POST/PUT, MplusKASSA create/update
-    operations), so a test can wait for writes to be under way."""
+    sandbox has done the work: a client killed meanwhile has written without hearing so, the
+    window a journal exists for. Counts the writes it has seen (AFAS POST/PUT, MplusKASSA
+    create/update operations), so a test can wait for writes to be under way.
+
+    While ``holding``, the answers of record creates (see ``_is_record_create``) are held until
+    it is switched off, and ``held`` counts them: a test can then kill a client that is certain
+    to have created a record it has not heard of, instead of hoping a kill lands in the window."""
 
     def __init__(self, app: Any, delay: float) -> None:
         self.app, self.delay, self.writes = app, delay, 0
+        self.holding, self.held = False, 0
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         write = scope["type"] == "http" and _is_write(scope)
         self.writes += write
+        hold = write and self.holding and _is_record_create(scope)
 
         async def late(message: Any) -> None:
-            if message["type"] == "http.response.start" and write and self.delay:
-                await asyncio.sleep(self.delay)
+            if message["type"] == "http.response.start" and write:
+                if hold:
+                    self.held += 1
+                    while self.holding:
+                        await asyncio.sleep(0.005)
+                elif self.delay:
+                    await asyncio.sleep(self.delay)
             await send(message)
 
         await self.app(scope, receive, _Send(send, late).send)
@@ -340,3 +360,15 @@ def _is_write(scope: Any) -> bool:
     if action:
         return action.startswith(("create", "update", "delete", "save"))
     return scope.get("method") == "POST"
+
+
+def _is_record_create(scope: Any) -> bool:
+    """A create of a flow's own record, whose intent ``recover`` settles with an activity
+    entry: an MplusKASSA ``create…`` operation, or an AFAS POST other than the debtor an order
+    brings along (that intent is settled silently)."""
+    headers = dict(scope.get("headers") or [])
+    action = headers.get(b"soapaction", b"").decode().strip('"')
+    if action:
+        return action.startswith("create")
+    path = str(scope.get("path", ""))
+    return scope.get("method") == "POST" and "KnSalesRelation" not in path

@@ -13,24 +13,23 @@ Run: ``python -m bench.afas_client`` (writes ``bench/results/afas_client.json``)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from itertools import count
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.reconcile_procs import ROOT, sandbox_process
 from connectors.afas.client import AfasClient, token_header
 from connectors.afas.sandbox import create_app
 from connectors.http import ClientSettings
-from connectors.sandbox import free_port
+from connectors.sandbox import base_url, listen
+from connectors.sandbox import serve as sandbox_serve
 
 TOKEN = "BENCH" + "0" * 59
 ARTICLES = 2000
@@ -140,35 +139,19 @@ async def timed(jobs: int, concurrency: int, job: Callable[[int], Awaitable[int]
     return records / (time.perf_counter() - started)
 
 
-@contextlib.contextmanager
-def sandbox_process() -> Iterator[str]:
-    """The sandbox in its own process, so the client's CPU does not slow the server down."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.afas_client", "--serve", str(port)])
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the benchmark sandbox did not start")
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/ProfitRestServices"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def serve(port: int) -> None:
-    import uvicorn
-
+def serve() -> None:
+    """The benchmark's sandbox, on a free port it announces (``sandbox_process`` reads it)."""
     app = create_app(seed=seed(), token=TOKEN)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    sock = listen()
+    print(f"AFAS sandbox on {base_url(sock)}", flush=True)
+    sandbox_serve(app, sock)
 
 
 def main() -> None:
     results: list[dict[str, Any]] = []
-    with sandbox_process() as url:
+    command = [sys.executable, "-m", "bench.afas_client", "--serve"]
+    with sandbox_process(command, cwd=ROOT) as base:
+        url = f"{base}/ProfitRestServices"
         for kind, client_side, bare_side in (
             ("paged reads", reads_client, reads_bare),
             ("writes", writes_client, writes_bare),
@@ -203,6 +186,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--serve"]:
-        serve(int(sys.argv[2]))
+        serve()
     else:
         main()

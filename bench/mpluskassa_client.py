@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +26,11 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from bench.reconcile_procs import ROOT, sandbox_process
 from connectors.http import ClientSettings
 from connectors.mpluskassa import soap
 from connectors.mpluskassa.client import MplusClient
 from connectors.mpluskassa.operations import OPERATIONS
-from connectors.sandbox import free_port
 
 IDENT, SECRET = "bench-ident", "bench-secret"
 PRODUCTS = 2000
@@ -70,23 +68,6 @@ def _seed() -> dict[str, Any]:
         for n in range(1, PRODUCTS + 1)
     ]
     return {"vatGroups": [{"vatCode": 1, "vatPercentage": 21}], "products": products}
-
-
-def _start_sandbox(seed: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, "-m", "connectors.mpluskassa.sandbox", "--port", str(port)]
-    command += ["--seed", str(seed), "--ident", IDENT, "--secret", SECRET]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the sandbox did not start")
 
 
 async def _pool(count: int, concurrency: int, job: Callable[[int], Awaitable[int]]) -> float:
@@ -182,8 +163,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seed = Path(tmp) / "seed.json"
         seed.write_text(json.dumps(_seed()), encoding="utf-8")
-        process, url = _start_sandbox(seed)
-        try:
+        command = [sys.executable, "-m", "connectors.mpluskassa.sandbox", "--port", "0"]
+        command += ["--seed", str(seed), "--ident", IDENT, "--secret", SECRET]
+        with sandbox_process(command, cwd=ROOT) as url:
             for kind in ("read", "write"):
                 for concurrency in CONCURRENCY:
                     asyncio.run(_bare_run(url, kind, concurrency, -1))  # warm-up
@@ -205,9 +187,6 @@ def main() -> None:
                             "client_share": round(c / b, 3),
                         }
                     )
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
     print(f"{'operation':<24}{'conc':>6}{'bare rec/s':>14}{'client rec/s':>14}{'client/bare':>13}")
     for row in rows:
         print(

@@ -11,7 +11,7 @@ module wraps such an app with faults, set at start or at run time:
   ``GET /_sandbox/stats`` (requests seen, faults injected).
 
 ``SandboxServer`` runs an app with uvicorn on a free loopback port in a background thread, for
-tests, the demo and ``koppel sandbox``.
+tests and the demo; ``listen`` and ``serve`` run one in the foreground (``koppel sandbox``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 import uvicorn
+
+from reconciler.errors import UsageError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -254,27 +256,67 @@ async def _respond_json(send: Send, status: int, data: object) -> None:
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``host`` right now."""
+    """A TCP port that is free on ``host`` right now (another process may take it before it is
+    used: to serve, bind with ``listen`` instead)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
 
 
+class PortTaken(UsageError):
+    """The port a sandbox was asked to serve on cannot be had (in use, or not allowed)."""
+
+
+def listen(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    """A socket listening on ``host:port`` (0: a free port the kernel picks). Bound here and
+    held until served, so no other process can take the port between choosing and serving;
+    probing a port and binding it later let two sandboxes end up behind one port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise PortTaken(
+            f"cannot serve on {host}:{port}: {exc.strerror or exc}",
+            hint="pick another port, or 0 for a free one",
+        ) from None
+    return sock
+
+
+def serve(app: ASGIApp, sock: socket.socket, *, log_level: str = "warning") -> None:
+    """Serve ``app`` with uvicorn on the listening socket ``sock`` until interrupted."""
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def base_url(sock: socket.socket) -> str:
+    """``http://host:port`` of a listening socket."""
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
 class SandboxServer:
     """Runs an ASGI app with uvicorn in a background thread on a loopback port.
 
-    Use as a context manager; ``url`` is the base URL once started.
+    Use as a context manager; ``url`` is the base URL. The port (a free one unless given) is
+    bound when the server is made, so it is known, and ours, before it starts.
     """
 
     def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int | None = None):
         self.app = app
         self.host = host
-        self.port = port or free_port(host)
+        self._socket = listen(host, port or 0)
+        self.port = int(self._socket.getsockname()[1])
         config = uvicorn.Config(
             app, host=self.host, port=self.port, log_level="warning", lifespan="off"
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="sandbox", daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -291,7 +333,9 @@ class SandboxServer:
 
     def stop(self) -> None:
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._socket.close()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

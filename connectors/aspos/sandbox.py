@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -46,7 +45,7 @@ from connectors.aspos.contract import (
     connection_contract,
 )
 from connectors.aspos.sandbox_store import FILTERS, ApiError, AsposStore
-from connectors.sandbox import FaultPlan, SandboxedApp, free_port
+from connectors.sandbox import FaultPlan, SandboxedApp, base_url, listen, serve
 
 DEFAULT_SEED = Path(__file__).with_name("seed.json")
 """The fixture a sandbox starts from when no seed is given."""
@@ -336,9 +335,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-path", default="/api")
     args = parser.parse_args(argv)
     app = create_app(seed=args.seed, api_key=args.api_key, base_path=args.base_path)
-    port = args.port or free_port()
-    print(f"AsPos sandbox on http://127.0.0.1:{port}{args.base_path}", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    sock = listen(port=args.port or 0)
+    print(f"AsPos sandbox on {base_url(sock)}{args.base_path}", flush=True)
+    serve(app, sock)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -41,7 +40,7 @@ from connectors.mpluskassa import soap
 from connectors.mpluskassa.operations import OPERATIONS, Operation
 from connectors.mpluskassa.sandbox_orders import SandboxStore
 from connectors.mpluskassa.soap import WireRecord
-from connectors.sandbox import FaultInjector, FaultPlan, free_port
+from connectors.sandbox import FaultInjector, FaultPlan, base_url, listen, serve
 
 if TYPE_CHECKING:
     from reconciler.spec.models.base import SecretRef
@@ -210,9 +209,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--secret", default="sandbox-secret")
     args = parser.parse_args(argv)
     app = create_app(seed=args.seed, ident=args.ident, secret=args.secret)
-    port = args.port or free_port()
-    print(f"MplusKASSA sandbox on http://127.0.0.1:{port}/ (ident={args.ident})", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    sock = listen(port=args.port or 0)
+    print(f"MplusKASSA sandbox on {base_url(sock)}/ (ident={args.ident})", flush=True)
+    serve(app, sock)
 
 
 if __name__ == "__main__":

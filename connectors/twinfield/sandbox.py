@@ -36,13 +36,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox import FaultPlan, SandboxedApp, free_port
+from connectors.sandbox import FaultPlan, SandboxedApp, base_url, listen, serve
 from connectors.twinfield import soap
 from connectors.twinfield.models import (
     CLUSTER_CLAIM,
@@ -329,9 +328,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=Path, default=None)
     args = parser.parse_args(argv)
     app = create_app(seed=args.seed)
-    port = args.port or free_port()
-    print(f"Twinfield sandbox on http://127.0.0.1:{port}/", flush=True)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    sock = listen(port=args.port or 0)
+    print(f"Twinfield sandbox on {base_url(sock)}/", flush=True)
+    serve(app, sock)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox import FaultInjector, FaultPlan, free_port
+from connectors.sandbox import FaultInjector, FaultPlan, base_url, listen, serve
 from connectors.vismanet.models import TOKEN_PATH
 from connectors.vismanet.sandbox_store import DEFAULT_SEED, Clock, VismaNetError, VismaNetStore
 
@@ -486,19 +486,18 @@ def for_connection(
 
 def main(argv: list[str] | None = None) -> None:
     """``python -m connectors.vismanet.sandbox [--port N] [--seed FILE]``."""
-    import uvicorn
 
     parser = argparse.ArgumentParser(prog="python -m connectors.vismanet.sandbox")
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--seed", type=Path, default=None)
     args = parser.parse_args(argv)
     app = create_app(seed=args.seed)
-    port = args.port or free_port()
+    sock = listen(port=args.port or 0)
     print(
-        f"Visma.net sandbox on http://127.0.0.1:{port}{API_PATH} (company {app.store.company_id})",
+        f"Visma.net sandbox on {base_url(sock)}{API_PATH} (company {app.store.company_id})",
         flush=True,
     )
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    serve(app, sock)
 
 
 if __name__ == "__main__":

@@ -69,7 +69,13 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("system", type=click.Choice(sorted(SANDBOXES)))
-@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8080,
+    show_default=True,
+    help="0: a free port, bound before the address is printed.",
+)
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -113,8 +119,6 @@ def sandbox(
     """
     import os
 
-    import uvicorn
-
     defaults: Mapping[str, str] = getattr(_module(system), "DEFAULT_CREDENTIALS", {})
     from_env = {
         name: os.environ[f"KOPPEL_SANDBOX_{name.upper()}"]
@@ -131,9 +135,9 @@ def sandbox(
         f"{k}=…" if k in given_names and _secretish(k) else f"{k}={v}"
         for k, v in credentials.items()
     )
-    if port == 0:
-        from connectors.sandbox import free_port
+    from connectors.sandbox import base_url, listen, serve
 
-        port = free_port(host)
-    click.echo(f"{system} sandbox on http://{host}:{port} ({shown}; Ctrl-C stops it)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off")
+    sock = listen(host, port)
+    url = base_url(sock)
+    click.echo(f"{system} sandbox on {url} ({shown}; Ctrl-C stops it)", err=True)
+    serve(app, sock)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from click.testing import CliRunner
 
@@ -41,11 +43,16 @@ def test_every_system_has_a_sandbox_that_starts(
     system: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each system's sandbox is built by `koppel sandbox` with its defaults; a credential a
-    person gives is not echoed, a port of 0 becomes a free one."""
-    import uvicorn
+    person gives is not echoed, a port of 0 becomes a free one, bound before it is announced."""
+    import connectors.sandbox
 
     served: list[int] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw["port"]))
+
+    def serve(app: object, sock: socket.socket) -> None:
+        served.append(sock.getsockname()[1])
+        sock.close()
+
+    monkeypatch.setattr(connectors.sandbox, "serve", serve)
     name = next(iter(credentials_of(system, {})))
     outcome = CliRunner().invoke(
         cli, ["sandbox", system, "--port", "0", "--credential", f"{name}=s3cr3t-value"]
@@ -53,5 +60,17 @@ def test_every_system_has_a_sandbox_that_starts(
     assert outcome.exit_code == 0, outcome.output
     assert served
     assert served[0] > 0
+    assert f"sandbox on http://127.0.0.1:{served[0]} (" in outcome.output
     secretish = any(part in name for part in ("secret", "token", "key"))
     assert ("s3cr3t-value" in outcome.output) is not secretish
+
+
+def test_a_port_in_use_is_a_usage_error_naming_it() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        outcome = CliRunner().invoke(cli, ["sandbox", "afas", "--port", str(port)])
+    assert outcome.exit_code == 2
+    assert f"error: cannot serve on 127.0.0.1:{port}: Address already in use" in outcome.output
+    assert "hint: pick another port, or 0 for a free one" in outcome.output

@@ -4,6 +4,7 @@ behind one port."""
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import httpx
 import pytest
@@ -39,6 +40,21 @@ def test_a_server_owns_its_port_before_it_starts_and_serves_on_it() -> None:
         server.stop()
     with listen(port=server.port):  # let go once stopped
         pass
+
+
+async def _nodelay(scope: object, receive: object, send: Any) -> None:
+    """Answers whether Nagle's algorithm is off on the connection it answers on."""
+    sock = send.__self__.transport.get_extra_info("socket")
+    nodelay = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": str(bool(nodelay)).encode()})
+
+
+def test_connections_answer_without_nagles_delay() -> None:
+    """Answers go out in more than one segment (head, body): with Nagle's algorithm on, the
+    second waits for the client's delayed ACK, 40 ms an answer."""
+    with SandboxServer(_nodelay) as server:  # type: ignore[arg-type]
+        assert httpx.get(server.url).text == "True"
 
 
 def test_a_server_on_a_taken_port_fails_at_once() -> None:

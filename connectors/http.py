@@ -1,5 +1,6 @@
-"""The shared HTTP client of every connector: one pooled httpx client per connection, timeouts,
-bounded concurrency, retries with exponential backoff and full jitter, and secret redaction.
+"""The shared HTTP client of every connector: one httpx client per connection with a keep-alive
+connection per request in flight (``connectors.lanes``), timeouts, bounded concurrency, retries
+with exponential backoff and full jitter, and secret redaction.
 
 Retry decisions are made on the ``Transient`` marker of the error a system's classifier returns,
 nothing else: a validation rejection is ``Permanent`` and never retried. Writes that are not
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from connectors.errors import SECRETS, Classifier, install_log_redaction
+from connectors.lanes import LaneTransport
 from reconciler.errors import ConnectorError, Transient, UnavailableError
 
 Observer = Callable[[str, str, int | None, float], None]
@@ -74,6 +76,8 @@ class ClientSettings:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+URLS_KEPT = 256
+"""Distinct request paths whose full URL a client keeps (connectors use a handful)."""
 
 
 class HttpClient:
@@ -109,18 +113,29 @@ class HttpClient:
         self._rng = rng or random.Random()  # noqa: S311 - jitter needs no cryptographic randomness
         self._gate = asyncio.Semaphore(self.settings.concurrency)
         timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
-        limits = httpx.Limits(
-            max_connections=self.settings.concurrency,
-            max_keepalive_connections=self.settings.concurrency,
-        )
         self._client = httpx.AsyncClient(
             base_url=base_url,
             headers=dict(headers or {}),
-            params=dict(params or {}),
             timeout=timeout,
-            limits=limits,
-            transport=transport,
+            # A connection per request in flight (see ``connectors.lanes``).
+            transport=transport or LaneTransport(self.settings.concurrency),
         )
+
+        self._params = httpx.QueryParams(dict(params or {}))
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        """``path`` on the base URL with the client's query parameters, parsed once per path:
+        httpx parses a relative URL and merges the base and the parameters on every request
+        (a tenth of a write's cost), an absolute ``httpx.URL`` it takes as it is."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._client.build_request("GET", path).url
+            if self._params:
+                url = url.copy_merge_params(self._params)
+            if len(self._urls) < URLS_KEPT:
+                self._urls[path] = url
+        return url
 
     def __repr__(self) -> str:
         return f"<HttpClient {self.system} {SECRETS.mask(str(self._client.base_url))}>"
@@ -166,9 +181,12 @@ class HttpClient:
         self, method: str, url: str, *, operation: str, **kwargs: Any
     ) -> httpx.Response | ConnectorError:
         started = time.perf_counter()
+        if self._params and kwargs.get("params") is not None:
+            # A request's own parameters replace the URL's query in httpx: carry the client's.
+            kwargs["params"] = self._params.merge(kwargs["params"])
         async with self._gate:
             try:
-                response = await self._client.request(method, url, **kwargs)
+                response = await self._client.request(method, self._url(url), **kwargs)
             except httpx.HTTPError as exc:
                 self._observe(operation, None, started)
                 return self._transport_error(exc, operation=operation)

@@ -12,8 +12,10 @@ error is raised with ``maybe_applied=True`` and the caller resolves it by a natu
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
+import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +25,8 @@ import httpx
 from connectors.errors import SECRETS, Classifier, install_log_redaction
 from connectors.lanes import LaneTransport
 from reconciler.errors import ConnectorError, Transient, UnavailableError
+
+log = logging.getLogger("koppel.http")
 
 Observer = Callable[[str, str, int | None, float], None]
 """(system, operation, status or None for a transport failure, seconds) -> None; for metrics."""
@@ -76,6 +80,14 @@ class ClientSettings:
 
 
 Sleep = Callable[[float], Awaitable[None]]
+DEFAULT_HEADERS = {
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Connection": "keep-alive",
+    "User-Agent": "koppel",
+}
+"""What every request carries unless the connector says otherwise (httpx's own defaults, with
+koppel's name)."""
 URLS_KEPT = 256
 """Distinct request paths whose full URL a client keeps (connectors use a handful)."""
 
@@ -112,36 +124,72 @@ class HttpClient:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter needs no cryptographic randomness
         self._gate = asyncio.Semaphore(self.settings.concurrency)
-        timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
-        self._client = httpx.AsyncClient(
-            base_url=base_url,
-            headers=dict(headers or {}),
-            timeout=timeout,
-            # A connection per request in flight (see ``connectors.lanes``).
-            transport=transport or LaneTransport(self.settings.concurrency),
-        )
-
+        self._base = _with_trailing_slash(httpx.URL(base_url))
         self._params = httpx.QueryParams(dict(params or {}))
+        self._headers = httpx.Headers({**DEFAULT_HEADERS, **dict(headers or {})})
+        timeout = httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout)
+        self._extensions = {"timeout": timeout.as_dict()}
+        # A connection per request in flight (see ``connectors.lanes``), through the proxy the
+        # environment names for this host, as httpx's own client would use.
+        self._transport = transport or LaneTransport(
+            self.settings.concurrency, proxy=environment_proxy(self._base)
+        )
         self._urls: dict[str, httpx.URL] = {}
 
     def _url(self, path: str) -> httpx.URL:
-        """``path`` on the base URL with the client's query parameters, parsed once per path:
-        httpx parses a relative URL and merges the base and the parameters on every request
-        (a tenth of a write's cost), an absolute ``httpx.URL`` it takes as it is."""
+        """``path`` on the base URL (as httpx joins them: the base's path, then the relative
+        one) with the client's query parameters; parsed once per path, not per request."""
         url = self._urls.get(path)
         if url is None:
-            url = self._client.build_request("GET", path).url
+            url = httpx.URL(path)
+            if url.is_relative_url:
+                raw = self._base.raw_path + url.raw_path.lstrip(b"/")
+                url = self._base.copy_with(raw_path=raw)
             if self._params:
                 url = url.copy_merge_params(self._params)
             if len(self._urls) < URLS_KEPT:
                 self._urls[path] = url
         return url
 
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request straight to the transport, its body read.
+
+        httpx's ``AsyncClient`` would merge the base URL, headers and parameters anew on every
+        request and put every answer through its cookie jar: a fifth of a write's cost, for
+        features no connector uses (cookies, redirects, auth flows)."""
+        headers = kwargs.pop("headers", None)
+        if headers:
+            merged = self._headers.copy()
+            merged.update(headers)
+            headers = merged
+        else:
+            headers = self._headers
+        request = httpx.Request(
+            method, self._url(path), headers=headers, extensions=self._extensions, **kwargs
+        )
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        if log.isEnabledFor(logging.DEBUG):
+            # The URL may carry credentials (MplusKASSA): masked here, at the one place it is
+            # logged.
+            url = SECRETS.mask(str(request.url))
+            log.debug("HTTP %s %s %d", method, url, response.status_code)
+        return response
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The URL request paths are appended to (ending in a slash)."""
+        return self._base
+
     def __repr__(self) -> str:
-        return f"<HttpClient {self.system} {SECRETS.mask(str(self._client.base_url))}>"
+        return f"<HttpClient {self.system} {SECRETS.mask(str(self._base))}>"
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> HttpClient:
         return self
@@ -186,7 +234,7 @@ class HttpClient:
             kwargs["params"] = self._params.merge(kwargs["params"])
         async with self._gate:
             try:
-                response = await self._client.request(method, self._url(url), **kwargs)
+                response = await self._request(method, url, **kwargs)
             except httpx.HTTPError as exc:
                 self._observe(operation, None, started)
                 return self._transport_error(exc, operation=operation)
@@ -223,3 +271,19 @@ class HttpClient:
         error.maybe_applied = not never_sent
         error.__cause__ = exc
         return error
+
+
+def _with_trailing_slash(url: httpx.URL) -> httpx.URL:
+    """The base URL with its path ending in a slash, so relative paths are appended to it."""
+    if url.raw_path.endswith(b"/"):
+        return url
+    return url.copy_with(raw_path=url.raw_path + b"/")
+
+
+def environment_proxy(url: httpx.URL) -> str | None:
+    """The proxy ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` name for ``url``, unless
+    ``NO_PROXY`` exempts its host."""
+    proxies = urllib.request.getproxies_environment()
+    if not proxies or urllib.request.proxy_bypass(url.host):
+        return None
+    return proxies.get(url.scheme) or proxies.get("all")

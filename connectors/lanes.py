@@ -32,14 +32,17 @@ class LaneTransport(httpx.AsyncBaseTransport):
     body is read, or when a streamed response's context ends.
     """
 
-    def __init__(self, count: int, *, keepalive_expiry: float = 5.0) -> None:
+    def __init__(
+        self, count: int, *, proxy: str | None = None, keepalive_expiry: float = 5.0
+    ) -> None:
         if count < 1:
             raise ValueError("a LaneTransport needs at least one lane")
         limits = httpx.Limits(
             max_connections=1, max_keepalive_connections=1, keepalive_expiry=keepalive_expiry
         )
         self._lanes = [
-            httpx.AsyncHTTPTransport(verify=_ssl_context(), limits=limits) for _ in range(count)
+            httpx.AsyncHTTPTransport(verify=_ssl_context(), limits=limits, proxy=proxy)
+            for _ in range(count)
         ]
         # Last in, first out: a quiet client keeps reusing one warm connection, and the lanes
         # it does not need let their connections expire.

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from connectors.errors import classify_status
-from connectors.http import ClientSettings, HttpClient
+from connectors.http import ClientSettings, HttpClient, environment_proxy
 from connectors.lanes import LaneTransport
 from connectors.sandbox import SandboxServer, listen
 
@@ -142,3 +142,36 @@ async def test_the_client_sends_base_path_and_both_kinds_of_parameters(
     assert again.text == "/api/things?ident=i1&skip=5"
     assert other.text == "/api/?ident=i1"
     assert len(peers) == 1  # sequential calls share one kept-alive lane
+
+
+def test_the_environment_names_the_proxy_unless_no_proxy_exempts_the_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    url = httpx.URL("https://12345.rest.afas.online/ProfitRestServices/")
+    assert environment_proxy(url) is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    assert environment_proxy(url) == "http://proxy.internal:3128"
+    assert environment_proxy(httpx.URL("http://12345.rest.afas.online/")) is None
+    monkeypatch.setenv("NO_PROXY", ".afas.online")
+    assert environment_proxy(url) is None
+
+
+@_synchronously
+async def test_requests_go_through_the_proxy_the_environment_names(
+    served: tuple[str, Peers, list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An HTTP proxy gets the request for the target's host (the test server plays it)."""
+    url, peers, _ = served
+    peers.clear()
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url)
+    async with HttpClient(
+        system="demo", base_url="http://afas.example.invalid/api", classifier=_classify
+    ) as http:
+        answer = await http.send("GET", "/things", operation="list")
+    assert answer.text == "http://afas.example.invalid/api/things?"  # a proxy's request line
+    assert sum(peers.values()) == 1

@@ -48,7 +48,7 @@ def test_urls_follow_the_environment(environment: str, api: str, identity: str) 
     try:
         client = connector.client  # type: ignore[attr-defined]
         assert client.endpoint == api
-        assert str(client.tokens.http._client.base_url).rstrip("/") == identity
+        assert str(client.tokens.http.base_url).rstrip("/") == identity
         assert client.tokens.refreshable
         assert "refresh-token-value" not in repr(connector)
     finally:

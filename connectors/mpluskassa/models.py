@@ -75,6 +75,7 @@ ARTICLE = Complex(
         ("stockArticle", B),
         ("discontinued", B),
     ),
+    unread=frozenset({"createTimestamp"}),  # a quarter of a product page's elements
 )
 ARTICLE_LIST = Complex("ArticleList", (repeated("article", ARTICLE),))
 PRODUCT = Complex(
@@ -127,6 +128,7 @@ RELATION = Complex(
         ("extraText", S),
         ("companyName", S),
     ),
+    unread=frozenset({"createTimestamp"}),
 )
 RELATION_LIST = Complex("RelationList", (repeated("relation", RELATION),))
 GET_RELATIONS_REQUEST = Complex(

@@ -58,13 +58,16 @@ class Complex:
 
     name: str
     fields: tuple[Field, ...]
+    unread: frozenset[str] = frozenset()
+    """Elements of the sequence that are encoded (the sandbox sends them, as the API does) but
+    not decoded: nothing in koppel reads them, and decoding is the client's hot path."""
     by_tag: Mapping[str, Field] = dataclass_field(init=False, repr=False, compare=False)
     required: tuple[str, ...] = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Decoding looks every element up by its qualified tag: a dict keeps that O(1), and
         # comparing lxml's "{ns}name" tags directly skips building a QName per element.
-        index = {f"{{{NS}}}{f.name}": f for f in self.fields}
+        index = {f"{{{NS}}}{f.name}": f for f in self.fields if f.name not in self.unread}
         object.__setattr__(self, "by_tag", index)
         needed = tuple(f.name for f in self.fields if f.required and not f.many)
         object.__setattr__(self, "required", needed)

@@ -45,6 +45,22 @@ def test_decode_round_trips_and_skips_unknown_elements() -> None:
     assert soap.decode(element, ARTICLE) == data
 
 
+def test_unread_elements_are_encoded_but_not_decoded() -> None:
+    """createTimestamp is on the wire (the sandbox sends it, as the API does) yet the client
+    does not spend a product page's time decoding what nothing reads."""
+    stamp = {"sec": 1, "min": 2, "hour": 3, "day": 4, "mon": 5, "year": 2026}
+    stamp |= {"isdst": False, "timezone": 0}
+    data = {"articleNumber": 7, "changeTimestamp": stamp, "createTimestamp": stamp}
+    element = etree.Element("a")
+    soap.encode_into(element, ARTICLE, data)
+    assert [etree.QName(c).localname for c in element] == [
+        "articleNumber",
+        "changeTimestamp",
+        "createTimestamp",
+    ]
+    assert soap.decode(element, ARTICLE) == {"articleNumber": 7, "changeTimestamp": stamp}
+
+
 def test_decode_errors_name_the_element() -> None:
     """A non-numeric long and a missing required element are decode errors naming the field."""
     element = etree.fromstring(f'<a xmlns="{soap.NS}"><articleNumber>A-100</articleNumber></a>')

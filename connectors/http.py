@@ -1,6 +1,6 @@
-"""The shared HTTP client of every connector: one httpx client per connection with a keep-alive
-connection per request in flight (``connectors.lanes``), timeouts, bounded concurrency, retries
-with exponential backoff and full jitter, and secret redaction.
+"""The shared HTTP client of every connector: one per connection, sending httpx requests over a
+keep-alive connection per request in flight (``connectors.lanes``), with timeouts, bounded
+concurrency, retries with exponential backoff and full jitter, and secret redaction.
 
 Retry decisions are made on the ``Transient`` marker of the error a system's classifier returns,
 nothing else: a validation rejection is ``Permanent`` and never retried. Writes that are not

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import ssl
 from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 import httpx
 
@@ -62,7 +63,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
         except BaseException:
             self._free.put_nowait(lane)
             raise
-        response.stream = _Returning(response.stream, lambda: self._free.put_nowait(lane))
+        stream = cast(httpx.AsyncByteStream, response.stream)  # an async transport's own
+        response.stream = _Returning(stream, lambda: self._free.put_nowait(lane))
         return response
 
     async def aclose(self) -> None:
@@ -73,21 +75,17 @@ class LaneTransport(httpx.AsyncBaseTransport):
 class _Returning(httpx.AsyncByteStream):
     """A response stream that gives its lane back when it is closed (once)."""
 
-    def __init__(
-        self, stream: httpx.AsyncByteStream | httpx.SyncByteStream, give_back: Callable[[], None]
-    ) -> None:
+    def __init__(self, stream: httpx.AsyncByteStream, give_back: Callable[[], None]) -> None:
         self._stream = stream
         self._give_back: Callable[[], None] | None = give_back
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        assert isinstance(self._stream, httpx.AsyncByteStream)
         async for chunk in self._stream:
             yield chunk
 
     async def aclose(self) -> None:
         give_back, self._give_back = self._give_back, None
         try:
-            assert isinstance(self._stream, httpx.AsyncByteStream)
             await self._stream.aclose()
         finally:
             if give_back is not None:

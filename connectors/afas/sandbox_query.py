@@ -53,7 +53,11 @@ def _view(store: ProfitStore, connector: str, params: Mapping[str, str]) -> list
     rows = store.rows(connector)
     types = dict(store.columns(connector))
     groups = _filters(params, types)
-    if groups:
+    if len(groups) == 1 and len(groups[0]) == 1:
+        # One condition (a look-up of many keys is one set test): no generators per row.
+        [[condition]] = groups
+        rows = [row for row in rows if condition(row)]
+    elif groups:
         rows = [row for row in rows if any(all(c(row) for c in group) for group in groups)]
     order = [f for f in params.get("orderbyfieldids", "").split(",") if f.strip()]
     for field in reversed(order):
@@ -134,6 +138,14 @@ def _one_of(
     if kind == DATE:
         return None
     wanted = {_typed(kind, g[0].strip('"')) for g in values}
+    if kind not in (DECIMAL, INTEGER, BOOLEAN):
+
+        def text_member(row: Mapping[str, Any]) -> bool:
+            # ``_typed`` of a text column, inlined: this runs for every row of a look-up.
+            actual = row.get(name)
+            return actual is not None and str(actual).casefold() in wanted
+
+        return text_member
 
     def member(row: Mapping[str, Any]) -> bool:
         actual = row.get(name)

@@ -12,6 +12,7 @@ error is raised with ``maybe_applied=True`` and the caller resolves it by a natu
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -90,6 +91,9 @@ DEFAULT_HEADERS = {
 koppel's name)."""
 URLS_KEPT = 256
 """Distinct request paths whose full URL a client keeps (connectors use a handful)."""
+_BODIES = frozenset({"content", "json"})
+"""The request arguments ``HttpClient`` encodes itself; others (form data, files) go to httpx."""
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class HttpClient:
@@ -134,22 +138,61 @@ class HttpClient:
         self._transport = transport or LaneTransport(
             self.settings.concurrency, proxy=environment_proxy(self._base)
         )
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls: dict[str, tuple[httpx.URL, httpx.Headers]] = {}
 
-    def _url(self, path: str) -> httpx.URL:
+    def _url(self, path: str) -> tuple[httpx.URL, httpx.Headers]:
         """``path`` on the base URL (as httpx joins them: the base's path, then the relative
-        one) with the client's query parameters; parsed once per path, not per request."""
-        url = self._urls.get(path)
-        if url is None:
+        one) with the client's query parameters, and the client's headers with the URL's
+        ``Host``; made once per path, not per request."""
+        known = self._urls.get(path)
+        if known is None:
             url = httpx.URL(path)
             if url.is_relative_url:
                 raw = self._base.raw_path + url.raw_path.lstrip(b"/")
                 url = self._base.copy_with(raw_path=raw)
             if self._params:
                 url = url.copy_merge_params(self._params)
+            headers = httpx.Headers([(b"Host", url.netloc), *self._headers.raw])
+            known = (url, headers)
             if len(self._urls) < URLS_KEPT:
-                self._urls[path] = url
-        return url
+                self._urls[path] = known
+        return known
+
+    def _build(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Request:
+        """The request for one call, with the headers httpx would give it.
+
+        Bodies of bytes, text or JSON (what connectors send) are encoded here, the way httpx
+        encodes them, into a ready stream: ``httpx.Request`` would otherwise rebuild the headers
+        twice over per request to add ``Host`` and the body's ``Content-Length`` and type. Form
+        data and files go through ``httpx.Request`` as they are."""
+        url, base = self._url(path)
+        extra = kwargs.pop("headers", None)
+        params = kwargs.pop("params", None)
+        if params is not None:
+            url = httpx.URL(url, params=params)  # replaces the query, as httpx does
+        body = _encoded(kwargs) if kwargs.keys() <= _BODIES else None
+        if body is None:
+            headers = base.copy()
+            if extra:
+                headers.update(extra)
+            return httpx.Request(
+                method, url, headers=headers, extensions=self._extensions, **kwargs
+            )
+        content, content_type = body
+        # The request keeps a copy of ``base``: the headers of this request are added to it.
+        request = httpx.Request(
+            method, url, headers=base, stream=httpx.ByteStream(content),
+            extensions=self._extensions,
+        )  # fmt: skip
+        request.read()  # ``request.content`` as httpx's own requests have it (a join of one part)
+        headers = request.headers
+        if extra:
+            headers.update(extra)
+        if content or method in _WITH_BODY:
+            headers["Content-Length"] = str(len(content))
+        if content_type is not None and "Content-Type" not in headers:
+            headers["Content-Type"] = content_type
+        return request
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request straight to the transport, its body read.
@@ -157,16 +200,7 @@ class HttpClient:
         httpx's ``AsyncClient`` would merge the base URL, headers and parameters anew on every
         request and put every answer through its cookie jar: a fifth of a write's cost, for
         features no connector uses (cookies, redirects, auth flows)."""
-        headers = kwargs.pop("headers", None)
-        if headers:
-            merged = self._headers.copy()
-            merged.update(headers)
-            headers = merged
-        else:
-            headers = self._headers
-        request = httpx.Request(
-            method, self._url(path), headers=headers, extensions=self._extensions, **kwargs
-        )
+        request = self._build(method, path, kwargs)
         response = await self._transport.handle_async_request(request)
         response.request = request
         try:
@@ -271,6 +305,21 @@ class HttpClient:
         error.maybe_applied = not never_sent
         error.__cause__ = exc
         return error
+
+
+def _encoded(kwargs: Mapping[str, Any]) -> tuple[bytes, str | None] | None:
+    """A request's body as httpx encodes ``content=`` (bytes or text) and ``json=``, with the
+    content type it implies; None for content httpx must stream (an iterator, a file)."""
+    content = kwargs.get("content")
+    if content is not None:
+        if isinstance(content, str):
+            return content.encode(), None
+        return (content, None) if isinstance(content, bytes) else None
+    data = kwargs.get("json")
+    if data is None:
+        return b"", None
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode(), "application/json"
 
 
 def _with_trailing_slash(url: httpx.URL) -> httpx.URL:

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from connectors.errors import SECRETS, classify_status
-from connectors.http import ClientSettings, HttpClient, RetryPolicy
+from connectors.http import DEFAULT_HEADERS, ClientSettings, HttpClient, RetryPolicy
 from connectors.sandbox import FaultInjector, SandboxServer
 from reconciler.errors import (
     ConnectorError,
@@ -201,3 +201,57 @@ def test_discarded_secrets_are_no_longer_masked() -> None:
     SECRETS.add("spent-token-0001", "live-token-0002")
     SECRETS.discard("spent-token-0001")
     assert SECRETS.mask("spent-token-0001 live-token-0002") == "spent-token-0001 ***"
+
+
+def _sent_by_both(**kwargs: object) -> tuple[httpx.Request, httpx.Request]:
+    """The request HttpClient sends for ``kwargs`` and the one httpx's own client sends."""
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    async def both() -> None:
+        base, headers = "http://api.test:8080/base/", {"Authorization": "t"}
+        async with HttpClient(
+            system="demo",
+            base_url=base,
+            classifier=_classify,
+            headers=headers,
+            transport=httpx.MockTransport(record),
+        ) as ours:
+            await ours.send(operation="call", **kwargs)  # type: ignore[arg-type]
+        own = httpx.AsyncClient(
+            base_url=base,
+            headers={**DEFAULT_HEADERS, **headers},
+            transport=httpx.MockTransport(record),
+        )
+        async with own:
+            await own.request(**kwargs)  # type: ignore[arg-type]
+
+    asyncio.run(both())
+    return seen[0], seen[1]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "GET", "url": "things", "params": {"skip": "0", "take": "10"}},
+        {"method": "POST", "url": "things", "json": {"naam": "Bakkerij é", "n": [1, 2.5]}},
+        {"method": "POST", "url": "", "content": "<soap/>", "headers": {"SOAPAction": "x"}},
+        {"method": "PUT", "url": "things", "content": b"raw"},
+        {"method": "POST", "url": "things"},
+        {"method": "DELETE", "url": "things/1"},
+        {"method": "POST", "url": "t", "json": {}, "headers": {"Content-Type": "text/plain"}},
+        {"method": "POST", "url": "token", "data": {"grant_type": "refresh_token"}},
+    ],
+)
+def test_requests_are_those_httpx_would_send(kwargs: dict[str, object]) -> None:
+    """The client encodes bodies itself (``_build``): the wire request is the same as httpx's
+    client makes of the same arguments: URL, headers (names, values, no more, no fewer) and
+    body."""
+    ours, theirs = _sent_by_both(**kwargs)
+    assert ours.method == theirs.method
+    assert ours.url == theirs.url
+    assert sorted(ours.headers.multi_items()) == sorted(theirs.headers.multi_items())
+    assert ours.content == theirs.content

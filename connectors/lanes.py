@@ -6,6 +6,8 @@ that same connection (the first idle one), and the request yields before it mark
 a burst all but one find it taken, go round the pool again, and again: in the order sync more
 than one wasted assignment per request, each checking every connection's socket. A lane per
 request in flight cannot be taken twice; its single-connection pool keeps the connection alive.
+Direct connections read and write through ``connectors.streams`` (asyncio's transports, not
+anyio's); connections through a proxy keep httpx's own backend.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from typing import cast
 
+import httpcore
 import httpx
+
+from connectors.streams import AsyncioBackend
 
 
 @functools.cache
@@ -41,10 +46,7 @@ class LaneTransport(httpx.AsyncBaseTransport):
         limits = httpx.Limits(
             max_connections=1, max_keepalive_connections=1, keepalive_expiry=keepalive_expiry
         )
-        self._lanes = [
-            httpx.AsyncHTTPTransport(verify=_ssl_context(), limits=limits, proxy=proxy)
-            for _ in range(count)
-        ]
+        self._lanes = [_lane(limits, proxy) for _ in range(count)]
         # Last in, first out: a quiet client keeps reusing one warm connection, and the lanes
         # it does not need let their connections expire.
         self._free: asyncio.LifoQueue[httpx.AsyncHTTPTransport] = asyncio.LifoQueue()
@@ -70,6 +72,23 @@ class LaneTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for lane in self._lanes:
             await lane.aclose()
+
+
+def _lane(limits: httpx.Limits, proxy: str | None) -> httpx.AsyncHTTPTransport:
+    """One lane: httpx's transport (its request and response mapping, its errors) over a
+    single-connection pool; a direct one on ``AsyncioBackend``."""
+    lane = httpx.AsyncHTTPTransport(verify=_ssl_context(), limits=limits, proxy=proxy)
+    if proxy is None:
+        # httpx's transport takes no network backend, so its pool (the one attribute its
+        # ``handle_async_request`` uses) is made again, as httpx makes it, with koppel's.
+        lane._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=AsyncioBackend(),
+        )
+    return lane
 
 
 class _Returning(httpx.AsyncByteStream):

@@ -2,18 +2,19 @@
 read and write through (``connectors.lanes`` gives its lanes this backend).
 
 httpcore's default backend on asyncio goes through anyio: a cancel scope around every read and
-every write, and a poll of the socket (a system call) before every request to see whether the
-server has closed an idle connection. In a write-heavy sync that machinery was a sixth of the
-client's CPU time. Here a read waits on a future the protocol completes, a timeout is one timer
-on the event loop, and "has the server closed this idle connection" is answered from what the
-protocol has already been told (data or end of stream), which the event loop learns as soon as
-it happens. The semantics are httpcore's: its exceptions (``ReadTimeout``, ``ConnectError``…),
-``b""`` at the end of the stream, and ``start_tls`` upgrading a connected stream.
+every write, and anyio's typed-attribute look-ups to find the socket it polls before every request
+to see whether the server has closed an idle connection. In a write-heavy sync that machinery was
+a sixth of the client's CPU time. Here a read waits on a future the protocol completes, a timeout
+is one timer on the event loop, and "has the server closed this idle connection" is answered
+from what the protocol has been told, then by one poll of the socket. The semantics are
+httpcore's: its exceptions (``ReadTimeout``, ``ConnectError``…), ``b""`` at the end of the
+stream, and ``start_tls`` upgrading a connected stream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 from collections.abc import Iterable
@@ -125,6 +126,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        sock = transport.get_extra_info("socket")
+        self._fd: int = sock.fileno() if sock is not None else -1
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         protocol = self._protocol
@@ -188,7 +191,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
             # Idle and readable means the server has closed it (or sent what nobody asked for).
-            return bool(self._protocol.buffer) or self._protocol.eof
+            # What the protocol was told first; then the socket itself, for an end of stream
+            # that arrived while the event loop was busy (a poll, as httpcore's own check).
+            protocol = self._protocol
+            return bool(protocol.buffer) or protocol.eof or _readable(self._fd)
         names = {
             "ssl_object": "ssl_object",
             "socket": "socket",
@@ -197,6 +203,19 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         }
         name = names.get(info)
         return None if name is None else self._transport.get_extra_info(name)
+
+
+def _readable(fd: int) -> bool:
+    """True when a read on ``fd`` would not wait (data or the end of the stream), or when the
+    socket is gone; a zero-timeout poll."""
+    if fd < 0:
+        return True
+    if not hasattr(select, "poll"):  # Windows
+        readable, _, _ = select.select([fd], [], [], 0)
+        return bool(readable)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _closed(protocol: _Protocol) -> str:

@@ -272,3 +272,17 @@ def test_direct_lanes_use_this_backend_and_proxied_ones_httpx_own() -> None:
         proxied._lanes[0]._pool._network_backend,  # type: ignore[union-attr]
         AsyncioBackend,
     )
+
+
+@_synchronously
+async def test_an_end_of_stream_the_loop_has_not_seen_yet_makes_it_readable() -> None:
+    """The server's FIN is in the socket, but the event loop has not run since: the check asks
+    the socket, so the connection is not reused for a request the server will never answer."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        stream = await _connect(listener.getsockname()[1])
+        accepted, _ = listener.accept()
+        await asyncio.sleep(0.05)
+        assert stream.get_extra_info("is_readable") is False
+        accepted.close()  # on loopback the FIN is queued at the client before close returns
+        assert stream.get_extra_info("is_readable") is True  # no await in between
+        await stream.aclose()

@@ -195,14 +195,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # that arrived while the event loop was busy (a poll, as httpcore's own check).
             protocol = self._protocol
             return bool(protocol.buffer) or protocol.eof or _readable(self._fd)
-        names = {
-            "ssl_object": "ssl_object",
-            "socket": "socket",
-            "client_addr": "sockname",
-            "server_addr": "peername",
-        }
-        name = names.get(info)
+        name = _TRANSPORT_INFO.get(info)
         return None if name is None else self._transport.get_extra_info(name)
+
+
+_TRANSPORT_INFO = {
+    "ssl_object": "ssl_object",
+    "socket": "socket",
+    "client_addr": "sockname",
+    "server_addr": "peername",
+}
+"""httpcore's names for what a stream tells about itself -> asyncio's transport's names."""
 
 
 def _readable(fd: int) -> bool:
@@ -265,7 +268,7 @@ async def _connected(
     except OSError as exc:
         raise ConnectError(str(exc) or type(exc).__name__) from exc
     sock: socket.socket | None = transport.get_extra_info("socket")
-    for option in socket_options or ():
-        if sock is not None:
+    if sock is not None:
+        for option in socket_options or ():
             sock.setsockopt(*option)
     return AsyncioStream(transport, protocol)

@@ -4,9 +4,8 @@ response is closed, also when the request fails; and HttpClient's URLs parsed on
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,18 +15,9 @@ from connectors.errors import classify_status
 from connectors.http import ClientSettings, HttpClient, environment_proxy
 from connectors.lanes import LaneTransport
 from connectors.sandbox import SandboxServer, listen
+from tests.unit.connectors.aio import synchronously
 
 Peers = Counter[tuple[str, int]]
-
-
-def _synchronously(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test in its own event loop (the suite's tests are plain functions)."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 def _app(peers: Peers, active: list[int]) -> Any:
@@ -53,7 +43,7 @@ def served() -> Iterator[tuple[str, Peers, list[int]]]:
         yield server.url, peers, active
 
 
-@_synchronously
+@synchronously
 async def test_bursts_keep_one_connection_per_lane(served: tuple[str, Peers, list[int]]) -> None:
     url, peers, _ = served
     peers.clear()
@@ -67,7 +57,7 @@ async def test_bursts_keep_one_connection_per_lane(served: tuple[str, Peers, lis
     assert sorted(peers.values()) == [4, 4, 4]
 
 
-@_synchronously
+@synchronously
 async def test_more_requests_than_lanes_wait_for_one(served: tuple[str, Peers, list[int]]) -> None:
     url, peers, _active = served
     peers.clear()
@@ -85,7 +75,7 @@ async def test_more_requests_than_lanes_wait_for_one(served: tuple[str, Peers, l
     assert lanes.free == 2
 
 
-@_synchronously
+@synchronously
 async def test_a_streamed_response_holds_its_lane_until_closed(
     served: tuple[str, Peers, list[int]],
 ) -> None:
@@ -99,7 +89,7 @@ async def test_a_streamed_response_holds_its_lane_until_closed(
         assert (await client.get(f"{url}/z")).status_code == 200
 
 
-@_synchronously
+@synchronously
 async def test_a_failed_request_gives_its_lane_back() -> None:
     with listen() as sock:  # a port nobody answers on once closed
         port = sock.getsockname()[1]
@@ -120,7 +110,7 @@ def _classify(response: httpx.Response, operation: str) -> Any:
     return classify_status(response, system="demo", operation=operation, message=None)
 
 
-@_synchronously
+@synchronously
 async def test_the_client_sends_base_path_and_both_kinds_of_parameters(
     served: tuple[str, Peers, list[int]],
 ) -> None:
@@ -159,7 +149,7 @@ def test_the_environment_names_the_proxy_unless_no_proxy_exempts_the_host(
     assert environment_proxy(url) is None
 
 
-@_synchronously
+@synchronously
 async def test_requests_go_through_the_proxy_the_environment_names(
     served: tuple[str, Peers, list[int]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

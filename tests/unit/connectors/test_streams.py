@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import socket
 import ssl
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,16 +18,9 @@ from connectors import streams
 from connectors.lanes import LaneTransport
 from connectors.sandbox import free_port
 from connectors.streams import AsyncioBackend
+from tests.unit.connectors.aio import synchronously
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-def _synchronously(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 @asynccontextmanager
@@ -69,7 +61,7 @@ async def _until(condition: Callable[[], bool]) -> None:
     raise AssertionError("the condition never held")
 
 
-@_synchronously
+@synchronously
 async def test_reads_what_the_server_sends_then_nothing_at_its_end() -> None:
     async def echo_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"got " + await reader.readexactly(5))
@@ -87,7 +79,7 @@ async def test_reads_what_the_server_sends_then_nothing_at_its_end() -> None:
     assert received == b"got hello"
 
 
-@_synchronously
+@synchronously
 async def test_a_read_without_an_answer_times_out() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
@@ -99,7 +91,7 @@ async def test_a_read_without_an_answer_times_out() -> None:
         await stream.aclose()
 
 
-@_synchronously
+@synchronously
 async def test_an_idle_connection_is_readable_once_the_server_closed_it() -> None:
     """What httpcore asks before reusing a kept-alive connection."""
     closing = asyncio.Event()
@@ -118,7 +110,7 @@ async def test_an_idle_connection_is_readable_once_the_server_closed_it() -> Non
         await stream.aclose()
 
 
-@_synchronously
+@synchronously
 async def test_a_reset_connection_fails_the_read() -> None:
     async def reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
@@ -136,7 +128,7 @@ async def test_a_reset_connection_fails_the_read() -> None:
         await stream.aclose()
 
 
-@_synchronously
+@synchronously
 async def test_a_large_answer_is_held_at_the_socket_until_it_is_read() -> None:
     """Reading stops while more than BUFFER_LIMIT waits unread, and resumes as it is read:
     every byte arrives, in order."""
@@ -160,7 +152,7 @@ async def test_a_large_answer_is_held_at_the_socket_until_it_is_read() -> None:
     assert not protocol.reading_paused
 
 
-@_synchronously
+@synchronously
 async def test_a_write_the_server_does_not_take_times_out() -> None:
     async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
@@ -172,7 +164,7 @@ async def test_a_write_the_server_does_not_take_times_out() -> None:
         await stream.aclose()
 
 
-@_synchronously
+@synchronously
 async def test_connecting_fails_as_httpcore_says() -> None:
     backend = AsyncioBackend()
     with pytest.raises(httpcore.ConnectError):
@@ -186,7 +178,7 @@ async def test_connecting_fails_as_httpcore_says() -> None:
             await backend.connect_tcp("127.0.0.1", port, timeout=0)
 
 
-@_synchronously
+@synchronously
 async def test_socket_options_are_set_on_the_connection() -> None:
     async def idle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
@@ -226,7 +218,7 @@ async def _answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
         await writer.drain()
 
 
-@_synchronously
+@synchronously
 async def test_https_requests_through_a_pool_on_this_backend(authority: trustme.CA) -> None:
     """httpcore's own pool, on this backend, over TLS (``start_tls``) and kept alive."""
     async with _server(_answer, tls=_tls_server(authority)) as port:
@@ -242,7 +234,7 @@ async def test_https_requests_through_a_pool_on_this_backend(authority: trustme.
             assert stream.get_extra_info("ssl_object").version().startswith("TLS")
 
 
-@_synchronously
+@synchronously
 async def test_tls_to_a_server_of_another_name_fails_to_connect(authority: trustme.CA) -> None:
     async with _server(_answer, tls=_tls_server(authority)) as port:
         stream = await _connect(port)
@@ -250,7 +242,7 @@ async def test_tls_to_a_server_of_another_name_fails_to_connect(authority: trust
             await stream.start_tls(_tls_client(authority), "example.test", timeout=5)
 
 
-@_synchronously
+@synchronously
 async def test_a_tls_handshake_without_an_answer_times_out(authority: trustme.CA) -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.read()
@@ -274,7 +266,7 @@ def test_direct_lanes_use_this_backend_and_proxied_ones_httpx_own() -> None:
     )
 
 
-@_synchronously
+@synchronously
 async def test_an_end_of_stream_the_loop_has_not_seen_yet_makes_it_readable() -> None:
     """The server's FIN is in the socket, but the event loop has not run since: the check asks
     the socket, so the connection is not reused for a request the server will never answer."""

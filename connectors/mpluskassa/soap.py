@@ -8,7 +8,7 @@ that follows the schema rejects elements out of order.
 
 Decoding has two implementations of one reading: ``decode_in_python`` here, the reference, and
 the compiled ``_soap_decoder`` (Cython over lxml's C API, built by ``setup.py``), which
-``decode`` uses when it is importable: about six times faster on a product page, where decoding
+``decode`` uses when it is importable: about eight times faster on a product page, where decoding
 was most of a serial read's client time. Without it (not built, or built against another lxml)
 everything works as before, only slower; ``COMPILED`` says which one runs.
 

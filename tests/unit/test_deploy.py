@@ -102,6 +102,25 @@ def test_dependencies_are_installed_from_the_lock_with_hashes() -> None:
             assert words[-1].endswith(".whl"), install
 
 
+def test_build_stage_compiles_the_decoder_against_the_locked_lxml() -> None:
+    """The build stage has a C compiler, setup.py, and setuptools, Cython and lxml from the lock
+    (the lxml the runtime installs too); the build fails unless the compiled MplusKASSA decoder
+    imports; the runtime stage gets no compiler."""
+    build = [i for i in dockerfile() if i.stage == 0]
+    runs = " && ".join(i.args for i in build if i.keyword == "RUN")
+    assert "gcc" in runs
+    assert "setup.py" in " ".join(i.args for i in build if i.keyword == "COPY")
+    selection = re.search(r"runtime_requirements\.py ((?:--only \S+\s+)+)requirements\.lock", runs)
+    assert selection, runs
+    only = set(re.findall(r"--only (\S+)", selection.group(1)))
+    assert only == {"setuptools", "cython", "lxml"}
+    selector = _selector()
+    entries = selector.parse_lock((ROOT / "requirements.lock").read_text(encoding="utf-8"))
+    assert {entry.name for entry in selector.select(entries, only)} >= only
+    assert "soap.COMPILED" in runs
+    assert "gcc" not in " ".join(i.args for i in runtime_stage() if i.keyword == "RUN")
+
+
 def test_runtime_runs_as_a_fixed_non_root_user() -> None:
     """The last USER of the runtime stage is a numeric, non-zero UID (verifiable by
     Kubernetes' runAsNonRoot) and it is the UID the Deployment runs as."""

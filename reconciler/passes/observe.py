@@ -150,7 +150,7 @@ async def _plan_page(
         outcome = outcomes[i]
         assert isinstance(outcome, Desire)
         planned[i] = await _plan_desire(
-            ctx, outcome, actual, page, seen=seen, skus_known=skus_known
+            ctx, outcome, actual, page, target_keys[i], seen=seen, skus_known=skus_known
         )
     return [p for p in planned if p is not None]
 
@@ -222,10 +222,13 @@ async def _plan_desire(
     desire: Desire,
     actual: TargetRecord | None,
     page: int,
+    target_key: str,
     *,
     seen: Observation,
     skus_known: dict[str, bool],
 ) -> Planned:
+    """The desire's plan against what the target holds (``actual``, found by ``target_key``,
+    which a write's intent journals so that a lost answer or a crash is settled by it)."""
     is_order = ctx.entity is Entity.orders
     action = plan_record(
         desire.key,
@@ -242,7 +245,7 @@ async def _plan_desire(
     if action.kind in (ActionKind.noop, ActionKind.skip):
         return Planned(page, action, settle=True)
     if not is_order or action.kind is not ActionKind.create:
-        return Planned(page, action)
+        return Planned(page, action, target_key=target_key)
     missing = await _missing_skus(ctx, desire.skus, skus_known, seen=seen)
     if missing:
         reason = (
@@ -289,7 +292,7 @@ async def _plan_desire(
             customer.kind.value, "existing"
         )
         explanation = f"{explanation}; customer {verb}"
-    return Planned(page, action, customer, explanation, desire.skus)
+    return Planned(page, action, customer, explanation, desire.skus, target_key=target_key)
 
 
 def _updates_allowed(ctx: FlowContext) -> bool:

@@ -374,6 +374,49 @@ def test_lost_answer_with_a_failing_look_up_leaves_the_intent_pending(specs: Spe
     assert target.calls["create"] == 1
 
 
+def test_an_order_is_settled_by_its_reference_in_the_target(specs: SpecSet) -> None:
+    """An order's key in the target (its reference: POS-<number> in the example tenant) is not
+    its key in the source. The intent journals the target's key, so a create whose answer is lost
+    is found by it (created, not failed), and so is one whose settling look-up failed too, by the
+    next pass's recovery: never written twice. (Found by the SIGKILL test: recovery looked for
+    the source's number and never found an order.)"""
+    source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
+    target.target[Entity.products]["1006"] = {"sku": "1006"}
+    source.source[Entity.orders] = [_order("1", customer=None), _order("2", customer=None)]
+    target.lose_answer()
+    ctx = _ctx(specs, "pos-orders", source, target, store)
+    lookup = target.lookup
+    failing = {"left": 0, "after_creates": 0}
+
+    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
+        # Only the look-up that settles a lost answer fails (the one after the create).
+        if failing["left"] and target.calls["create"] > failing["after_creates"]:
+            failing["left"] -= 1
+            raise UnavailableError("connection dropped", system="fake", operation="lookup")
+        return await lookup(entity, key)
+
+    target.lookup = flaky_lookup  # type: ignore[method-assign]
+    first = asyncio.run(run_pass(ctx, now=NOW))
+    assert first.counts is not None
+    assert (first.counts.created, first.counts.failed) == (2, 0)
+    assert sorted(target.target[Entity.orders]) == ["POS-1", "POS-2"]
+    assert target.calls["create"] == 2
+
+    source.source[Entity.orders].append(_order("3", customer=None))
+    target.lose_answer()
+    failing.update(left=1, after_creates=target.calls["create"])
+    second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(minutes=1)))
+    assert second.counts is not None
+    assert second.counts.failed == 1
+    (pending,) = store.pending_intents("bakkerij-jansen", "pos-orders")
+    assert (pending.key, pending.idempotency_key) == ("3", "POS-3")
+    third = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(hours=1)))
+    assert third.recovered == 1
+    assert store.pending_intents("bakkerij-jansen", "pos-orders") == []
+    assert target.calls["create"] == 3
+    assert sorted(target.target[Entity.orders]) == ["POS-1", "POS-2", "POS-3"]
+
+
 def test_a_customer_whose_create_failed_is_not_created_again_in_the_same_pass(
     specs: SpecSet,
 ) -> None:

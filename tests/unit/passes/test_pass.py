@@ -344,6 +344,21 @@ def test_fenced_pass_on_sqlite_under_a_lease(specs: SpecSet, tmp_path: Path) -> 
         assert "POS-5" not in target.target[Entity.orders]
 
 
+def _fail_settling_lookup(target: FakeConnector) -> None:
+    """The target's next look-up after its next create fails (a dropped connection): the
+    look-up that settles a create whose answer was lost. Look-ups before that create answer."""
+    lookup, creates = target.lookup, target.calls["create"]
+    left = [1]
+
+    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
+        if left[0] and target.calls["create"] > creates:
+            left[0] -= 1
+            raise UnavailableError("connection dropped", system="fake", operation="lookup")
+        return await lookup(entity, key)
+
+    target.lookup = flaky_lookup  # type: ignore[method-assign]
+
+
 def test_lost_answer_with_a_failing_look_up_leaves_the_intent_pending(specs: SpecSet) -> None:
     """A create whose answer is lost while the settling look-up fails too has an unknown
     outcome: the intent stays pending (not journalled as failed, which would claim the write
@@ -352,16 +367,7 @@ def test_lost_answer_with_a_failing_look_up_leaves_the_intent_pending(specs: Spe
     source, target, store = FakeConnector(), FakeConnector(), MemoryStore()
     source.source[Entity.products] = [_product("100")]
     target.lose_answer()
-    lookup = target.lookup
-    failing = {"left": 1}
-
-    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
-        if target.calls["create"] and failing["left"]:
-            failing["left"] -= 1
-            raise UnavailableError("connection dropped", system="fake", operation="lookup")
-        return await lookup(entity, key)
-
-    target.lookup = flaky_lookup  # type: ignore[method-assign]
+    _fail_settling_lookup(target)
     ctx = _ctx(specs, "products", source, target, store)
     first = asyncio.run(run_pass(ctx, now=NOW))
     assert first.counts is not None
@@ -385,17 +391,6 @@ def test_an_order_is_settled_by_its_reference_in_the_target(specs: SpecSet) -> N
     source.source[Entity.orders] = [_order("1", customer=None), _order("2", customer=None)]
     target.lose_answer()
     ctx = _ctx(specs, "pos-orders", source, target, store)
-    lookup = target.lookup
-    failing = {"left": 0, "after_creates": 0}
-
-    async def flaky_lookup(entity: Entity, key: str) -> dict[str, object] | None:
-        # Only the look-up that settles a lost answer fails (the one after the create).
-        if failing["left"] and target.calls["create"] > failing["after_creates"]:
-            failing["left"] -= 1
-            raise UnavailableError("connection dropped", system="fake", operation="lookup")
-        return await lookup(entity, key)
-
-    target.lookup = flaky_lookup  # type: ignore[method-assign]
     first = asyncio.run(run_pass(ctx, now=NOW))
     assert first.counts is not None
     assert (first.counts.created, first.counts.failed) == (2, 0)
@@ -404,7 +399,7 @@ def test_an_order_is_settled_by_its_reference_in_the_target(specs: SpecSet) -> N
 
     source.source[Entity.orders].append(_order("3", customer=None))
     target.lose_answer()
-    failing.update(left=1, after_creates=target.calls["create"])
+    _fail_settling_lookup(target)
     second = asyncio.run(run_pass(ctx, now=NOW + dt.timedelta(minutes=1)))
     assert second.counts is not None
     assert second.counts.failed == 1
